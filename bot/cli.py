@@ -1,0 +1,121 @@
+"""The `helpdesk-bot` command: argument parsing and dispatch, nothing else."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import Config, load_config
+from .errors import BotError, ConfigError, DataError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args) or 0
+    except ConfigError as exc:
+        print(f"Erreur de configuration : {exc}", file=sys.stderr)
+        return 1
+    except BotError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helpdesk-bot", description="Assistance line for field staff on Matrix (Tchap).")
+    sub = parser.add_subparsers()
+    faq = sub.add_parser("faq", help="check and try the FAQ").add_subparsers()
+    for name, handler, help_text in (("check", _faq_check, "validate faq/ and flows/ (file:line: message)"),
+                                     ("ask", _faq_ask, "what the bot would do with one message"),
+                                     ("match", _faq_match, "JSON lines in, JSON lines out"),
+                                     ("eval", _faq_eval, "score a labelled set")):
+        p = faq.add_parser(name, help=help_text)
+        p.add_argument("--faq", type=Path, help="FAQ folder (default: faq_dir of the config)")
+        p.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+        p.set_defaults(handler=handler)
+        if name == "ask":
+            p.add_argument("question")
+        if name == "match":
+            p.add_argument("--jsonl", action="store_true", required=True)
+        if name == "eval":
+            p.add_argument("file", type=Path)
+            p.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    path = args.config
+    if path is None:
+        path = next((p for p in (Path("config.yaml"), Path("config.example.yaml")) if p.exists()), None)
+    return load_config(path)
+
+
+def _faq_dir(args: argparse.Namespace, config: Config) -> Path:
+    return args.faq or config.faq_dir
+
+
+def _load_matcher(args: argparse.Namespace):
+    from .knowledge import load_knowledge
+    config = _config(args)
+    knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config))
+    for problem in problems:  # still usable for trying questions: warn, run `faq check` to fix
+        print(f"attention : {problem}", file=sys.stderr)
+    if not knowledge.faq.entries:
+        raise DataError(problems)
+    return knowledge.matcher
+
+
+def _faq_check(args: argparse.Namespace) -> int:
+    from .knowledge import load_knowledge
+    config = _config(args)
+    knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problème(s) trouvé(s).", file=sys.stderr)
+        return 1
+    print(f"OK : {len(knowledge.faq.entries)} entrées, {len(knowledge.flows)} parcours.")
+    return 0
+
+
+def _faq_ask(args: argparse.Namespace) -> int:
+    matcher = _load_matcher(args)
+    decision = matcher.decide(args.question)
+    print(f"décision : {decision.kind}")
+    for candidate in matcher.rank(args.question)[:5]:
+        print(f"  {candidate.score:5.1f}  {candidate.id}")
+    terms = matcher.weights(args.question)
+    print("termes : " + ", ".join(f"{t} ({w:.2f})" for t, w in terms.items()))
+    return 0
+
+
+def _faq_match(args: argparse.Namespace) -> int:
+    matcher = _load_matcher(args)
+    for line in sys.stdin:
+        question = line.rstrip("\n")
+        decision = matcher.decide(question)
+        top = decision.top
+        print(json.dumps({
+            "question": question,
+            "decision": decision.kind,
+            "id": top.id if top and decision.kind != "none" else None,
+            "score": top.score if top else 0.0,
+            "candidates": [{"id": c.id, "score": c.score} for c in decision.candidates[:3]],
+        }, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _faq_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, load_labelled, render
+    matcher = _load_matcher(args)
+    print(render(evaluate(matcher, load_labelled(args.file)), verbose=args.verbose))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

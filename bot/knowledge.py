@@ -1,0 +1,52 @@
+"""Everything the bot knows, loaded together: FAQ, lexicon, flows, and the matcher built on them.
+
+Loading never raises: it returns the problems, so `faq check` can list them all and a running
+bot can keep serving the last good version when an admin's edit breaks something.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config
+from .errors import Problem
+from .faq import LEXICON_FILE, Faq, load_faq
+from .lexicon import Lexicon, load_lexicon
+from .matching import Matcher
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    faq: Faq
+    flows: dict
+    matcher: Matcher
+
+
+def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path | None = None) -> tuple[Knowledge, list[Problem]]:
+    faq_dir = faq_dir or config.faq_dir
+    flows_dir = flows_dir or config.flows_dir
+    faq, problems = load_faq(faq_dir, config.variables)
+    lexicon_path = faq_dir / LEXICON_FILE
+    if lexicon_path.exists():
+        lexicon, lexicon_problems = load_lexicon(lexicon_path)
+        problems += lexicon_problems
+    else:
+        lexicon = Lexicon()
+        problems.append(Problem(file=str(lexicon_path), line=1, message="lexique introuvable"))
+    flows, flow_problems = _load_flows(flows_dir, config.variables)
+    problems += flow_problems
+    problems += _check_flow_links(faq, flows)
+    return Knowledge(faq=faq, flows=flows, matcher=Matcher(faq, lexicon, config.thresholds)), problems
+
+
+def _load_flows(flows_dir: Path, variables: dict[str, str]) -> tuple[dict, list[Problem]]:
+    try:
+        from .flows import load_flows
+    except ImportError:
+        return {}, []
+    return load_flows(flows_dir, variables)
+
+
+def _check_flow_links(faq: Faq, flows: dict) -> list[Problem]:
+    return [Problem(file=e.file, line=e.line, message=f"parcours « {e.flow} » introuvable dans flows/")
+            for e in faq.entries if e.kind == "flow" and flows is not None and e.flow not in flows]
