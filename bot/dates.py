@@ -1,0 +1,326 @@
+"""Reading the dates, months and times that agents type on a phone, in French, and writing them back.
+
+Pure: the caller passes `today`; nothing here reads the clock. Each parser takes the raw answer
+("avant hier", "14/03", "de octobre a decembre 2022", "8 h 15") and returns a typed value, or None
+when it cannot read it for sure, so that the flow asks again with an example instead of guessing.
+
+Ambiguity is resolved toward the past, because flows ask about past events (a missed punch, past
+payslips): "14/03" typed on 10 March is last year's 14 March, "lundi" is the latest Monday (today
+included), "lundi dernier" the latest Monday before today, "mars" the latest March. An explicit year
+is kept as typed, even in the future: the flow decides whether that is acceptable.
+
+Typing is forgiving where it is cheap: case, accents, apostrophes, "1er", "8 h 15", and month or
+weekday names one letter off ("fevier", "juilet"). Short words (mai, mars) must be exact, so that
+"mais" never becomes May.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, time, timedelta
+
+from rapidfuzz.distance import OSA
+
+YearMonth = tuple[int, int]
+
+MONTHS = ("janvier", "fevrier", "mars", "avril", "mai", "juin",
+          "juillet", "aout", "septembre", "octobre", "novembre", "decembre")
+MONTH_ABBREVIATIONS = {"janv": 1, "fev": 2, "fevr": 2, "avr": 4, "juil": 7, "sept": 9, "sep": 9,
+                       "oct": 10, "nov": 11, "dec": 12}
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
+                "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12}
+
+_TODAY = re.compile(r"\b(aujourd ?hui|auj|ce matin|ce midi|ce soir|cet? apres ?midi|cet aprem|tout a l heure|tantot)\b")
+_DAYS_AGO = re.compile(r"\bil y a (\d+|un|deux|trois|quatre|cinq|six) jours?\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2}) ?[/.-] ?(\d{1,2})(?: ?[/.-] ?(\d{4}|\d{2}))?\b")
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:er)? ([a-z]+)(?: (\d{4}|\d{2}))?\b")
+_DAY_ONLY = re.compile(r"^(?:le )?(\d{1,2})(?:er)?$")
+_LAST = re.compile(r"\b(dernier|derniere|passe|passee)\b")
+_LAST_N_MONTHS = re.compile(r"\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r") derniers mois\b")
+_PREVIOUS_MONTH = re.compile(r"\b(le )?(dernier mois|mois dernier|mois passe|mois precedent)\b")
+_THIS_MONTH = re.compile(r"\bce mois( ci)?\b")
+_TIME = re.compile(r"\b(\d{1,2}) ?(?:h(?![a-z])|:) ?(\d{2})?(?!\d)")
+_BARE_TIME = re.compile(r"^(\d{1,2})(?:[.,](\d{2}))?$")
+_AFTERNOON = re.compile(r"^ ?(de l |du |l )?(apres ?midi|aprem|soir|pm)\b")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, apostrophes and punctuation turned into spaces (keeps / : . - , for
+    numbers), so that "Aujourd’hui" and "aujourdhui" read alike."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w/:.,-]+|_", " ", text)
+    text = re.sub(r"(?<![\d])[.,-]|[.,-](?![\d])", " ", text)
+    return " ".join(text.split())
+
+
+def _lookup(word: str, names: tuple[str, ...]) -> int | None:
+    """1-based index of `word` in `names`, allowing one typo from 5 letters and two from 7."""
+    if word in names:
+        return names.index(word) + 1
+    if len(word) < 5:
+        return None
+    allowed = 1 if len(word) < 7 else 2
+    close = [i for i, name in enumerate(names) if OSA.distance(word, name) <= allowed]
+    return close[0] + 1 if len(close) == 1 else None
+
+
+def month_number(word: str) -> int | None:
+    """1-12 for a French month name, abbreviation or near miss ("fevier"), else None."""
+    return MONTH_ABBREVIATIONS.get(word) or _lookup(word, MONTHS)
+
+
+# --- dates ------------------------------------------------------------------------------------------
+
+def parse_date(text: str, today: date) -> date | None:
+    """The day an agent means: "hier", "lundi dernier", "14/03", "3 mars 2025", "le 3"..."""
+    t = fold(text)
+    if re.search(r"\bavant ?hier\b", t):
+        return today - timedelta(days=2)
+    if re.search(r"\bhier\b", t):
+        return today - timedelta(days=1)
+    if _TODAY.search(t):
+        return today
+    if match := _DAYS_AGO.search(t):
+        return today - timedelta(days=_number(match[1]))
+    return _explicit_date(t, today) or _weekday(t, today)
+
+
+def _explicit_date(t: str, today: date) -> date | None:
+    if match := _ISO_DATE.search(t):
+        return _valid(int(match[1]), int(match[2]), int(match[3]))
+    if match := _NUMERIC_DATE.search(t):
+        return _day_month(int(match[1]), int(match[2]), match[3], today)
+    for match in _DAY_MONTH.finditer(t):
+        month = month_number(match[2])
+        if month:
+            return _day_month(int(match[1]), month, match[3], today)
+    day = _DAY_ONLY.match(_drop_weekday(t))
+    return _latest_day(int(day[1]), today) if day else None
+
+
+def _day_month(day: int, month: int, year: str | None, today: date) -> date | None:
+    if year:
+        return _valid(_full_year(year), month, day)
+    for back in range(0, 8):  # 8 years back always meets a 29 February
+        found = _valid(today.year - back, month, day)
+        if found and found <= today:
+            return found
+    return None
+
+
+def _latest_day(day: int, today: date) -> date | None:
+    """"le 3": the latest 3rd on or before today."""
+    year, month = today.year, today.month
+    for _ in range(12):
+        found = _valid(year, month, day)
+        if found and found <= today:
+            return found
+        year, month = _previous(year, month)
+    return None
+
+
+def _weekday(t: str, today: date) -> date | None:
+    days = [_lookup(word, WEEKDAYS) for word in t.split()]
+    days = [d for d in days if d]
+    if len(days) != 1:
+        return None
+    back = (today.weekday() - (days[0] - 1)) % 7
+    if back == 0 and _LAST.search(t):
+        back = 7
+    return today - timedelta(days=back)
+
+
+def _drop_weekday(t: str) -> str:
+    return " ".join(w for w in t.split() if not _lookup(w, WEEKDAYS))
+
+
+def _valid(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _full_year(text: str) -> int:
+    return int(text) + 2000 if len(text) == 2 else int(text)
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+# --- months -----------------------------------------------------------------------------------------
+
+def parse_months(text: str, today: date) -> list[YearMonth] | None:
+    """The payslip months an agent means, sorted: "mars", "03/2025", "janvier et fevrier 2024",
+    "de octobre a decembre 2022", "les 3 derniers mois" (the 3 months before the current one)."""
+    t = fold(re.sub(r"(?<=[^\W\d_]) *- *(?=[^\W\d_])", " a ", text))  # "janvier-mars" is a range
+    current = (today.year, today.month)
+    if match := _LAST_N_MONTHS.search(t):
+        count = _number(match[1])
+        return _span(_add(current, -count), _add(current, -1)) if 0 < count <= 120 else None
+    if _PREVIOUS_MONTH.search(t):
+        return [_add(current, -1)]
+    if _THIS_MONTH.search(t):
+        return [current]
+    items = _month_items(t, current)
+    if items is None:
+        return None
+    months = _expand(_assign_years(items), current)
+    return sorted(set(months)) or None
+
+
+def _month_items(t: str, current: YearMonth) -> list[list] | None:
+    """Tokens as [kind, month, year, explicit]: "m" a month, "y" a year, "to" a range mark."""
+    items: list[list] = []
+    for token in re.findall(r"\d{1,2}/\d{4}|\d{1,2}/\d{2}|\d{4}-\d{1,2}|\d+|[a-z]+", t):
+        if "/" in token or "-" in token:
+            first, second = re.split(r"[/-]", token)
+            month, year = (int(second), int(first)) if "-" in token else (int(first), _full_year(second))
+            if not 1 <= month <= 12:
+                return None
+            items.append(["m", month, year, True])
+        elif token.isdigit():
+            number = int(token)
+            if len(token) == 4:
+                items.append(["y", 0, number, True])
+            elif number > 12 and items and items[-1][0] == "m":
+                items.append(["y", 0, 2000 + number, True])
+            elif 1 <= number <= 12:
+                items.append(["m", number, None, False])
+        elif token in ("a", "au", "jusqu", "jusqua"):
+            items.append(["to", 0, None, False])
+        elif month := month_number(token):
+            items.append(["m", month, None, False])
+    years = [i for i in items if i[0] == "y"]
+    if years and not any(i[0] == "m" for i in items):  # "2024": the whole year, up to now
+        year = years[0][2]
+        last = current[1] if year == current[0] else 12
+        return [["m", 1, year, True], ["to", 0, None, False], ["m", last, year, True]]
+    return items
+
+
+def _assign_years(items: list[list]) -> list[list]:
+    """A year applies to the months written before it ("janvier et fevrier 2024"), then to the
+    months after it that have none ("janvier 2023 et fevrier")."""
+    pending = None
+    for item in reversed(items):
+        if item[0] == "y":
+            pending = item[2]
+        elif item[0] == "m" and item[2] is None and pending:
+            item[2], item[3] = pending, True
+    seen = None
+    for item in items:
+        if item[0] == "y":
+            seen = item[2]
+        elif item[0] == "m" and item[2] is None and seen:
+            item[2] = seen
+    return [i for i in items if i[0] != "y"]
+
+
+def _expand(items: list[list], current: YearMonth) -> list[YearMonth]:
+    months: list[YearMonth] = []
+    index = 0
+    while index < len(items):
+        item = items[index]
+        if item[0] == "m" and index + 2 < len(items) and items[index + 1][0] == "to" and items[index + 2][0] == "m":
+            months += _range(item, items[index + 2], current)
+            index += 3
+            continue
+        if item[0] == "m":
+            months.append((item[2], item[1]) if item[2] else _latest_month(item[1], current))
+        index += 1
+    return months
+
+
+def _range(start: list, end: list, current: YearMonth) -> list[YearMonth]:
+    if start[2] is None and end[2] is None:
+        last = _latest_month(end[1], current)
+        return _span(_latest_month(start[1], last), last)
+    if start[2] is None:
+        last = (end[2], end[1])
+        return _span(_latest_month(start[1], last), last)
+    first = (start[2], start[1])
+    last = (end[2] or start[2], end[1])
+    if last < first and not end[3]:  # "d'octobre 2022 a fevrier": February of the next year
+        last = (last[0] + 1, last[1])
+    return _span(first, last)
+
+
+def _latest_month(month: int, limit: YearMonth) -> YearMonth:
+    return (limit[0], month) if month <= limit[1] else (limit[0] - 1, month)
+
+
+def _span(first: YearMonth, last: YearMonth) -> list[YearMonth]:
+    months = []
+    while first <= last and len(months) < 240:
+        months.append(first)
+        first = _add(first, 1)
+    return months
+
+
+def _add(month: YearMonth, count: int) -> YearMonth:
+    index = month[0] * 12 + month[1] - 1 + count
+    return (index // 12, index % 12 + 1)
+
+
+def _previous(year: int, month: int) -> YearMonth:
+    return _add((year, month), -1)
+
+
+def months_ago(month: YearMonth, today: date) -> int:
+    """How many calendar months before today's month: 0 for this month, 1 for the previous one."""
+    return (today.year - month[0]) * 12 + today.month - month[1]
+
+
+# --- times ------------------------------------------------------------------------------------------
+
+def parse_times(text: str) -> list[time] | None:
+    """Every time in the answer, in order: "7h30 et 16h", "de 8 h 15 a midi", "2h de l'aprem"."""
+    t = fold(text)
+    t = re.sub(r"\bmidi\b", "12h", t)
+    t = re.sub(r"\bminuit\b", "0h", t)
+    t = re.sub(r"\bheures?\b", "h", t)
+    t = re.sub(r"h et demie?\b", "h30", t)
+    t = re.sub(r"h et quart\b", "h15", t)
+    if bare := _BARE_TIME.match(t):
+        return _times([(bare[1], bare[2], "")])
+    return _times([(m[1], m[2], t[m.end():]) for m in _TIME.finditer(t)])
+
+
+def _times(found: list[tuple[str, str | None, str]]) -> list[time] | None:
+    times = []
+    for hour_text, minute_text, after in found:
+        hour, minute = int(hour_text), int(minute_text or 0)
+        if _AFTERNOON.match(after) and hour < 12:
+            hour += 12
+        if hour > 23 or minute > 59:
+            return None
+        times.append(time(hour, minute))
+    return times or None
+
+
+def parse_time(text: str) -> time | None:
+    """One time ("7h30", "07:30", "midi", "8 h 15"); None when there is none or more than one."""
+    times = parse_times(text)
+    return times[0] if times and len(times) == 1 else None
+
+
+# --- writing back -----------------------------------------------------------------------------------
+
+def french_date(day: date) -> str:
+    """"vendredi 14/03/2025": the weekday lets the agent check the bot understood the right day."""
+    return f"{WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}"
+
+
+def french_month(month: YearMonth) -> str:
+    names = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+             "septembre", "octobre", "novembre", "décembre")
+    return f"{names[month[1] - 1]} {month[0]}"
+
+
+def french_time(moment: time) -> str:
+    return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
