@@ -45,6 +45,7 @@ class Lexicon:
     context: frozenset[str] = frozenset()
     politeness: dict[tuple[str, ...], str] = field(default_factory=dict)
     vocabulary: set[str] = field(default_factory=set)
+    core: frozenset[str] = frozenset()  # the lexicon's own words (the FAQ may spell "lappli" too)
     _max_phrase: int = 1
     _corrections: dict[str, str | None] = field(default_factory=dict)
     _by_length: dict[int, list[str]] = field(default_factory=dict)
@@ -71,7 +72,7 @@ class Lexicon:
         for word in words:
             if word in self.abbreviations:
                 out += self.abbreviations[word]
-            elif word not in self.vocabulary and len(word) >= 3 and word[0] in ELIDED and self._known(word[1:]):
+            elif word not in self.core and len(word) >= 3 and word[0] in ELIDED and self._known(word[1:]):
                 out += [word[0], *self.abbreviations.get(word[1:], (word[1:],))]
             elif word not in self.vocabulary and word.startswith("qu") and word[2:] in self.vocabulary:
                 out += ["qu", word[2:]]
@@ -91,12 +92,16 @@ class Lexicon:
         return self._corrections[word] or word
 
     def _closest(self, word: str) -> str | None:
-        limit = 1 if len(word) <= 6 else 2
+        if len(word) <= 5:  # meteo is not metro: short words only by sound, and only when it says enough
+            key = sound(word)
+            return self._by_sound.get(key) if len(key) >= 4 else None
+        limit = 1 if len(word) <= 7 else 2
         candidates = [w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length.get(n, ())]
         found = process.extractOne(word, candidates, scorer=Levenshtein.distance, score_cutoff=limit)
-        if found and (found[1] <= 1 or found[0][0] == word[0]):
+        # typos rarely touch the first letters: simplement is not supplement
+        if found and found[0][0] == word[0] and (found[1] <= 1 or found[0][1] == word[1]):
             return found[0]
-        return self._by_sound.get(sound(word)) if len(word) >= 5 else None
+        return self._by_sound.get(sound(word))
 
     def _group(self, words: list[str]) -> list[Term]:
         terms: list[Term] = []
@@ -195,5 +200,6 @@ def lexicon_from_data(data: object, name: str) -> tuple[Lexicon, list[Problem]]:
     lex._max_phrase = max([len(k) for k in [*lex.phrases, *lex.politeness]] or [1])
     known = {w for k in [*lex.phrases, *lex.politeness] for w in k}
     known |= set(lex.stopwords) | set(lex.context) | {w for v in lex.abbreviations.values() for w in v}
+    lex.core = frozenset(known)
     lex.learn(known)
     return lex, problems

@@ -26,9 +26,11 @@ from .lexicon import Lexicon, Term, surface
 CONTENT = ("concept", "word", "unknown")
 UNKNOWN_WEIGHT = 1.6       # a word no entry uses: as telling as a fairly rare FAQ word
 CONTEXT_WEIGHT = 0.3       # scene-setting words barely count
-COVERAGE_SHARE = 0.6       # score = 60 % coverage + 40 % closeness to the best example
+COVERAGE_SHARE = 0.5       # score = geometric mean of coverage and closeness to the best example
 EXCLUDED_FACTOR = 0.35     # an entry whose look-alike word appears keeps a third of its score
-CLARIFY_BAND = 15.0        # candidates within this many points of the best are offered together
+CLARIFY_BAND = 15.0
+WORD_FACTOR = 0.7          # plain FAQ words weigh less than the lexicon's curated concepts
+STORY_DECAY = 0.7          # each further unexplained word of a long message weighs 70 % of the previous        # candidates within this many points of the best are offered together
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +102,8 @@ class Matcher:
         for term in content:
             if term.kind == "context":
                 weight = CONTEXT_WEIGHT
+            elif term.kind == "word":  # a word some example happens to use: weaker than a concept
+                weight = WORD_FACTOR * self.idf.get(term.text, self.unknown_weight)
             else:
                 weight = self.idf.get(term.text, self.unknown_weight)
             weights[term.text] = max(weights.get(term.text, 0.0), weight)
@@ -118,18 +122,22 @@ class Matcher:
 
     def _score(self, entry: _Indexed, query: dict[str, float], total: float) -> float:
         matched = sum(w * (0.5 + 0.5 * min(1.0, 3 * entry.share[t])) for t, w in query.items() if t in entry.share)
-        closeness = max((self._dice(example, query, total) for example in entry.examples), default=0.0)
-        score = 100 * (COVERAGE_SHARE * matched / total + (1 - COVERAGE_SHARE) * closeness)
+        unexplained = sorted((w for t, w in query.items() if t not in entry.share), reverse=True)
+        # the first unexplained word counts fully, the rest of a long story less and less
+        story = sum(w * STORY_DECAY ** i for i, w in enumerate(unexplained))
+        coverage = matched / (matched + story) if matched else 0.0
+        closeness = max((self._recall(example, query) for example in entry.examples), default=0.0)
+        score = 100 * coverage ** COVERAGE_SHARE * closeness ** (1 - COVERAGE_SHARE)
         if entry.exclude & query.keys():
             score *= EXCLUDED_FACTOR
         return score
 
-    def _dice(self, example: frozenset[str], query: dict[str, float], total: float) -> float:
-        common = sum(w for t, w in query.items() if t in example)
-        if not common:
-            return 0.0
+    def _recall(self, example: frozenset[str], query: dict[str, float]) -> float:
+        """How much of one example question the message contains: "oublie" alone is not
+        "oublie de pointer", however well "oublie" is explained."""
         size = sum(self.idf.get(t, 0.0) for t in example)
-        return 2 * common / (total + size)
+        common = sum(self.idf.get(t, 0.0) for t in example if t in query)
+        return common / size if size else 0.0
 
     def decide(self, text: str) -> Decision:
         ranked = self.rank(text)
