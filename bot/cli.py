@@ -45,11 +45,66 @@ def _parser() -> argparse.ArgumentParser:
         if name == "eval":
             p.add_argument("file", type=Path)
             p.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    run = sub.add_parser("run", help="run the bot on Matrix (without a homeserver in the config: the local demo)")
+    run.add_argument("--config", "-c", type=Path, default=Path("config.yaml"))
+    run.add_argument("--check", action="store_true", help="validate config, FAQ and flows, then exit")
+    run.set_defaults(handler=_run)
+    demo = sub.add_parser("demo", help="throwaway local Synapse + bot + scripted conversation (needs the demo extra)")
+    demo.add_argument("--config", "-c", type=Path, help="config for FAQ variables (default: config.example.yaml)")
+    demo.set_defaults(handler=_demo)
+    console = sub.add_parser("console", help="talk to the bot in this terminal, as an agent would")
+    console.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+    console.add_argument("--as", dest="name", default="agent", help="the agent's name (its conversation is kept)")
+    console.set_defaults(handler=_console)
     return parser
 
 
+def _logging() -> None:
+    import logging
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nio").setLevel(logging.WARNING)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import asyncio
+    config = load_config(args.config) if args.config.exists() else None
+    if config is None or not config.has_homeserver:
+        if args.check:
+            raise ConfigError(f"{args.config}: « homeserver » manquant : rien à vérifier pour Matrix")
+        print(f"Pas de homeserver configuré ({args.config}) : lancement de la démo locale.", file=sys.stderr)
+        return _demo(argparse.Namespace(config=args.config if args.config.exists() else None))
+    from .matrix.runner import check, run
+    check(config)
+    if args.check:
+        print("OK : configuration, FAQ et parcours valides.")
+        return 0
+    _logging()
+    try:
+        asyncio.run(run(config))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import asyncio
+    from .demo import demo
+    _logging()
+    try:
+        asyncio.run(demo(_config(args)))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _console(args: argparse.Namespace) -> int:
+    import asyncio
+    from .console import console
+    return asyncio.run(console(_config(args), args.name)) or 0
+
+
 def _config(args: argparse.Namespace) -> Config:
-    path = args.config
+    path = getattr(args, "config", None)
     if path is None:
         path = next((p for p in (Path("config.yaml"), Path("config.example.yaml")) if p.exists()), None)
     return load_config(path)
