@@ -1,0 +1,214 @@
+"""The sync loop: Matrix batches in, helpdesk turns, outbox drained; nothing lost across restarts.
+
+One iteration:
+    sync(since=stored token) ─► crypto housekeeping (keys upload/query/claim, to-device sends)
+      ─► invites: join if the inviter is allowed, otherwise decline (and log)
+      ─► late keys: pending undecryptable events that decrypt now
+      ─► timeline events ─► events.convert ─► addressed to the bot? ─► helpdesk.turn (stored)
+      ─► save the sync token (only now: every event of the batch is stored)
+      ─► helpdesk.drain (send the outbox), read receipts
+The first sync of each run asks for the full state, so nio knows every room again (its room list
+is not persisted) before the outbox left by a previous run is drained.
+
+Which messages reach the core: every message in a direct room (as the invite's is_direct said,
+or a two-member room), every message of the mediators' room, elsewhere only those that mention
+the bot in m.mentions. The bot invites no one: in a Tchap direct room a third member is refused.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, SyncError,
+                 SyncResponse)
+
+from .. import texts
+from ..config import Config
+from ..helpdesk import Helpdesk
+from ..messages import Incoming, Reply
+from ..store import Store
+from .access import may_invite
+from .events import convert, event_time, mentions
+from .sending import NETWORK_ERRORS
+from .session import LoginFailed
+from .undecryptable import UndecryptableMessages
+
+log = logging.getLogger(__name__)
+
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"not_types": ["*"]}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timing:
+    """The loop's delays; tests shorten them, production keeps the defaults."""
+
+    sync_timeout_ms: int = 30_000
+    undecryptable_notice_after: float = 10.0
+    typing_after: float = 0.3  # show "typing…" only when a turn takes longer than this
+    first_backoff: float = 1.0
+    max_backoff: float = 30.0
+
+
+class MatrixBot:
+    """The Matrix driver of the helpdesk; `run_forever` until cancelled."""
+
+    def __init__(self, *, client: AsyncClient, store: Store, helpdesk: Helpdesk, config: Config,
+                 since: datetime, timing: Timing = Timing()):
+        self.client, self.store, self.helpdesk, self.config = client, store, helpdesk, config
+        self.since = since
+        self.timing = timing
+        self.ready = asyncio.Event()
+        self.undecryptable = UndecryptableMessages(client, delay=timing.undecryptable_notice_after,
+                                                   notify=self._tell_undecryptable)
+        self._reachable: bool | None = None
+        self._to_acknowledge: dict[str, str] = {}
+        self._typing: set[str] = set()
+        self._background: set[asyncio.Task] = set()
+
+    async def run_forever(self) -> None:
+        token = await self.store.sync_token()
+        full_state = True
+        backoff = self.timing.first_backoff
+        try:
+            while True:
+                try:
+                    response = await self.client.sync(timeout=self.timing.sync_timeout_ms if not full_state else 0,
+                                                      since=token, full_state=full_state, sync_filter=SYNC_FILTER)
+                except NETWORK_ERRORS as exc:
+                    backoff = await self._unreachable(str(exc) or type(exc).__name__, backoff)
+                    continue
+                if isinstance(response, SyncError):
+                    if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+                        raise LoginFailed(f"the homeserver no longer accepts the bot's token: {response.message}")
+                    backoff = await self._unreachable(f"{response.status_code} {response.message}", backoff)
+                    continue
+                backoff = self._reachable_again()
+                await self.handle_batch(response)
+                token, full_state = response.next_batch, False
+                self.ready.set()
+        finally:
+            self.undecryptable.close()
+            for task in self._background:
+                task.cancel()
+
+    async def handle_batch(self, response: SyncResponse) -> None:
+        await self._crypto_housekeeping()
+        for room_id, info in response.rooms.invite.items():
+            await self._on_invite(room_id, info.invite_state)
+        for room_id, event in self.undecryptable.retry():
+            await self._on_event(room_id, event)
+        for room_id, info in response.rooms.join.items():
+            for event in info.timeline.events:
+                await self._on_event(room_id, event)
+        await self.store.save_sync_token(response.next_batch)
+        await self.helpdesk.drain()
+        self._acknowledge()
+
+    async def _crypto_housekeeping(self) -> None:
+        """What nio's sync_forever does between syncs: without it replies cannot be encrypted."""
+        client = self.client
+        if client.outgoing_to_device_messages:
+            await client.send_to_device_messages()
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+
+    # --- invites
+
+    async def _on_invite(self, room_id: str, invite_state: list) -> None:
+        invite = next((e for e in invite_state if isinstance(e, InviteMemberEvent)
+                       and e.state_key == self.client.user_id and e.membership == "invite"), None)
+        if invite is None:
+            return
+        if not may_invite(invite.sender, allowed_users=self.config.allowed_users,
+                          allowed_domains=self.config.allowed_domains):
+            log.info("declined the invite of %s to %s: not an allowed user or domain", invite.sender, room_id)
+            await self.client.room_leave(room_id)
+            return
+        direct = bool(invite.content.get("is_direct"))
+        await self.store.remember_room(room_id, direct=direct, inviter=invite.sender)
+        response = await self.client.join(room_id)
+        if isinstance(response, JoinResponse):
+            log.info("joined %s %s, invited by %s", "direct room" if direct else "room", room_id, invite.sender)
+        else:
+            log.error("could not join %s: %s %s", room_id, response.status_code, response.message)
+
+    # --- room events
+
+    async def _on_event(self, room_id: str, event) -> None:
+        room = self.client.rooms.get(room_id)
+        if isinstance(event, MegolmEvent):
+            if event.sender != self.client.user_id and event_time(event) >= self.since:
+                await self.undecryptable.add(room_id, event, tell_sender=await self._is_direct(room_id, room))
+            return
+        incoming = convert(event, room_id=room_id, own_user=self.client.user_id, since=self.since,
+                           sender_name=room.user_name(event.sender) if room else None)
+        if incoming is None or not await self._addressed(room_id, room, event):
+            return
+        await self._turn(incoming)
+
+    async def _turn(self, incoming: Incoming) -> None:
+        typing = asyncio.create_task(self._typing_later(incoming.room))
+        try:
+            if await self.helpdesk.turn(incoming):
+                self._to_acknowledge[incoming.room] = incoming.event_id
+        finally:
+            if not typing.done():
+                typing.cancel()
+
+    async def _addressed(self, room_id: str, room: MatrixRoom | None, event) -> bool:
+        mediators = self.config.mediators_room
+        if mediators and (room_id == mediators or (room and room.canonical_alias == mediators)):
+            return True
+        return await self._is_direct(room_id, room) or mentions(event, self.client.user_id)
+
+    async def _is_direct(self, room_id: str, room: MatrixRoom | None) -> bool:
+        direct = await self.store.is_direct(room_id)
+        if direct is not None:
+            return direct
+        return room is not None and room.member_count <= 2
+
+    async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
+        await self.store.enqueue([Reply(room=room_id, text=texts.say("matrix.undecryptable"))])
+        await self.helpdesk.drain()
+
+    # --- presence of mind: typing and read receipts, never delaying an answer
+
+    async def _typing_later(self, room_id: str) -> None:
+        await asyncio.sleep(self.timing.typing_after)
+        self._typing.add(room_id)
+        await self.client.room_typing(room_id, True, timeout=10_000)
+
+    def _acknowledge(self) -> None:
+        """Read receipts for the handled events, and "typing…" off where it was shown."""
+        for room_id, event_id in self._to_acknowledge.items():
+            self._spawn(self.client.room_read_markers(room_id, fully_read_event=event_id, read_event=event_id))
+        for room_id in self._typing:
+            self._spawn(self.client.room_typing(room_id, False))
+        self._to_acknowledge.clear()
+        self._typing.clear()
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- reachability, logged once per change
+
+    async def _unreachable(self, reason: str, backoff: float) -> float:
+        if self._reachable is not False:
+            log.warning("homeserver %s unreachable (%s): waiting and retrying", self.client.homeserver, reason)
+            self._reachable = False
+        await asyncio.sleep(backoff)
+        return min(backoff * 2, self.timing.max_backoff)
+
+    def _reachable_again(self) -> float:
+        if self._reachable is False:
+            log.info("homeserver %s reachable again: resuming", self.client.homeserver)
+        self._reachable = True
+        return self.timing.first_backoff

@@ -1,0 +1,128 @@
+"""Starting and stopping the Matrix bot: config ─► store, session, cross-signing, engine ─► sync loop.
+
+`run(config)` is what `helpdesk-bot run -c config.yaml` calls; it returns only when cancelled
+(Ctrl-C, SIGTERM) or on an error an admin must fix (refused login). `start(...)` gives tests, the
+demo and the benchmark a running bot they can stop. `check(config)` is `run --check`.
+Stopping closes everything it opened, in reverse order: sync loop, client, store.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from nio import AsyncClient
+
+from ..config import Config
+from ..errors import ConfigError
+from ..helpdesk import Engine, Helpdesk
+from ..store import Store
+from .bot import MatrixBot, Timing
+from .crosssign import CrossSigningError, ensure_cross_signed
+from .sending import NETWORK_ERRORS, MatrixSender
+from .session import open_client
+
+log = logging.getLogger(__name__)
+
+
+def load_engine(config: Config) -> Engine:
+    """The conversation core; imported here so the Matrix layer never depends on its internals."""
+    from ..conversation import build_engine
+    return build_engine(config)
+
+
+def check(config: Config) -> None:
+    """`run --check`: the config is valid (already, once loaded) and the FAQ and flows load.
+
+    Raises ConfigError or DataError with every problem; returns quietly when all is well.
+    """
+    if not config.homeserver:
+        raise ConfigError("« homeserver » est obligatoire pour lancer le bot sur Matrix")
+    load_engine(config)
+
+
+@dataclass(kw_only=True)
+class RunningBot:
+    """A started bot: its parts, for tests and the demo, and `stop()` to close it all."""
+
+    bot: MatrixBot
+    client: AsyncClient
+    store: Store
+    task: asyncio.Task
+
+    @property
+    def user_id(self) -> str:
+        return self.client.user_id
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        try:
+            await self.task
+        except (asyncio.CancelledError, Exception):
+            pass
+        await self.client.close()
+        await self.store.close()
+
+
+async def start(config: Config, *, engine: Engine | None = None, timing: Timing = Timing()) -> RunningBot:
+    """Log in (or restore the session), cross-sign, and start syncing; returns after the first sync."""
+    engine = engine or load_engine(config)
+    store = await Store.open(config.data_dir)
+    try:
+        client = await _connect(config, timing)
+    except BaseException:
+        await store.close()
+        raise
+    try:
+        await ensure_cross_signed(client, config.data_dir, password=config.password)
+    except (CrossSigningError, *NETWORK_ERRORS) as exc:
+        log.error("the bot's device is not cross-signed (%s): Element shows a red shield on its messages", exc)
+    if not config.allowed_users and not config.allowed_domains:
+        log.warning("no allowed_users nor allowed_domains: the bot accepts invites from anyone")
+    since = await store.first_start(datetime.now(timezone.utc))
+    helpdesk = Helpdesk(engine=engine, store=store,
+                        sender=MatrixSender(client, mediators_room=config.mediators_room))
+    bot = MatrixBot(client=client, store=store, helpdesk=helpdesk, config=config, since=since, timing=timing)
+    task = asyncio.create_task(bot.run_forever(), name="matrix-sync")
+    running = RunningBot(bot=bot, client=client, store=store, task=task)
+    ready = asyncio.create_task(bot.ready.wait())
+    await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        ready.cancel()
+        await running.stop()
+        task.result()  # raises the loop's error
+    log.info("%s is listening (device %s)", client.user_id, client.device_id)
+    return running
+
+
+async def _connect(config: Config, timing: Timing) -> AsyncClient:
+    """open_client, waiting for an unreachable homeserver instead of failing the start."""
+    backoff = timing.first_backoff
+    warned = False
+    while True:
+        try:
+            return await open_client(config)
+        except NETWORK_ERRORS as exc:
+            if not warned:
+                log.warning("homeserver %s unreachable (%s): waiting", config.homeserver, exc or type(exc).__name__)
+                warned = True
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, timing.max_backoff)
+
+
+async def run(config: Config, *, engine: Engine | None = None) -> None:
+    """Run the bot until cancelled or sent SIGTERM/SIGINT; everything is closed on the way out."""
+    running = await start(config, engine=engine)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, running.task.cancel)
+    try:
+        await running.task
+    except asyncio.CancelledError:
+        log.info("stopping")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await running.stop()

@@ -1,0 +1,151 @@
+"""Outbox items turned into Matrix sends: m.notice, markdown rendered to HTML, retries, same txn id.
+
+The bot always speaks in m.notice (clients and other bots know a notice is automatic and never
+answer it). The body stays the plain markdown text; `formatted_body` is rendered by markdown-it
+with raw HTML disabled, so anything an agent typed that reaches a reply (a quoted word, a file
+name) is escaped, never interpreted. Links are limited to markdown-it's safe schemes.
+
+A send is retried with the outbox item's transaction id: the homeserver returns the first event
+for a repeated (device, txn id), so a retry after a lost response never shows twice. Network
+errors back off exponentially; a 429 waits the `retry_after_ms` the server asked for; a refusal
+(403 in a direct room, unknown room...) is a rule, not a failure: logged once and dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from aiohttp import ClientError
+from markdown_it import MarkdownIt
+from nio import AsyncClient, ErrorResponse, RoomSendResponse
+
+from .. import texts
+from ..messages import OpenTicket, Reply
+from ..store import OutboxItem
+
+log = logging.getLogger(__name__)
+
+_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
+NETWORK_ERRORS = (ClientError, TimeoutError, asyncio.TimeoutError, OSError)
+
+
+def render_html(text: str) -> str:
+    """Markdown to the HTML of `formatted_body`; raw HTML in `text` comes out escaped."""
+    return _markdown.render(text).strip()
+
+
+def notice_content(text: str, *, reply_to: str | None = None) -> dict[str, Any]:
+    """The content of one bot message: a notice, with a rich reply relation when answering one."""
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": text,
+        "format": "org.matrix.custom.html",
+        "formatted_body": render_html(text),
+        "m.mentions": {},
+    }
+    if reply_to:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    return content
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """How long a send keeps trying before the item waits in the outbox for the next drain."""
+
+    attempts: int = 6
+    first_wait: float = 0.5
+    max_wait: float = 30.0
+
+
+class Refused(Exception):
+    """The homeserver refused the send for good (not a network error nor a rate limit)."""
+
+
+async def with_retries(call: Callable[[], Awaitable[Any]], *, what: str, policy: RetryPolicy = RetryPolicy(),
+                       sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> Any:
+    """Run `call` until it returns a non-error response; raise `Refused` or the last network error."""
+    wait = policy.first_wait
+    for attempt in range(1, policy.attempts + 1):
+        last = attempt == policy.attempts
+        try:
+            response = await call()
+        except NETWORK_ERRORS as exc:
+            if last:
+                raise
+            log.warning("%s: network error (%s), retry %d in %.1fs", what, exc or type(exc).__name__, attempt, wait)
+            await sleep(wait)
+            wait = min(wait * 2, policy.max_wait)
+            continue
+        if not isinstance(response, ErrorResponse):
+            return response
+        if _is_rate_limited(response) and not last:
+            delay = (getattr(response, "retry_after_ms", None) or wait * 1000) / 1000
+            log.warning("%s: rate limited, waiting %.1fs as the server asks", what, delay)
+            await sleep(delay)
+            continue
+        if _is_server_error(response) and not last:
+            await sleep(wait)
+            wait = min(wait * 2, policy.max_wait)
+            continue
+        if _is_rate_limited(response) or _is_server_error(response):
+            raise ConnectionError(f"{what}: {response.status_code} {response.message}")
+        raise Refused(f"{what}: {response.status_code} {response.message}")
+    raise AssertionError("unreachable")
+
+
+def _status(response: ErrorResponse) -> int:
+    transport = getattr(response, "transport_response", None)
+    return getattr(transport, "status", 0) or 0
+
+
+def _is_rate_limited(response: ErrorResponse) -> bool:
+    return response.status_code in ("M_LIMIT_EXCEEDED", 429) or _status(response) == 429
+
+
+def _is_server_error(response: ErrorResponse) -> bool:
+    return _status(response) >= 500
+
+
+class MatrixSender:
+    """The helpdesk's sender for Matrix: carries out one outbox item (see bot.helpdesk.Sender)."""
+
+    def __init__(self, client: AsyncClient, *, mediators_room: str | None = None,
+                 policy: RetryPolicy = RetryPolicy()):
+        self.client = client
+        self.mediators_room = mediators_room
+        self.policy = policy
+
+    async def send(self, item: OutboxItem) -> str | None:
+        action = item.action
+        try:
+            if isinstance(action, Reply):
+                return await self.send_notice(action.room, action.text, reply_to=action.reply_to, txn_id=item.txn_id)
+            if isinstance(action, OpenTicket):
+                return await self._ticket_card(action, item.txn_id)
+        except Refused as exc:
+            log.error("%s dropped: %s", type(action).__name__, exc)
+            return None
+        log.info("%s: nothing to send on Matrix (%s)", type(action).__name__, action)
+        return None
+
+    async def send_notice(self, room: str, text: str, *, reply_to: str | None, txn_id: str) -> str:
+        content = notice_content(text, reply_to=reply_to)
+
+        async def call() -> Any:
+            return await self.client.room_send(room, "m.room.message", content, tx_id=txn_id,
+                                               ignore_unverified_devices=True)
+
+        response: RoomSendResponse = await with_retries(call, what=f"send to {room}", policy=self.policy)
+        return response.event_id
+
+    async def _ticket_card(self, ticket: OpenTicket, txn_id: str) -> str | None:
+        """Until the tickets module posts its own cards: a short notice in the mediators' room."""
+        if not self.mediators_room:
+            log.warning("ticket for %s (%s) but no mediators_room is configured", ticket.agent, ticket.reason)
+            return None
+        lines = [texts.say("matrix.ticket_card", agent=ticket.agent_name or ticket.agent, reason=ticket.reason)]
+        if ticket.topic:
+            lines.append(texts.say("matrix.ticket_topic", topic=ticket.topic))
+        return await self.send_notice(self.mediators_room, "\n".join(lines), reply_to=None, txn_id=txn_id)
