@@ -20,7 +20,7 @@ from rapidfuzz import process
 from .errors import Problem
 from .yamlfile import Mapping, load_file, load_text
 
-SECTIONS = ("abreviations", "synonymes", "mots_vides", "contexte", "politesse")
+SECTIONS = ("abreviations", "synonymes", "mots_vides", "contexte", "politesse", "hors_sujet")
 APOSTROPHES = re.compile(r"[’'`´‘]")
 NON_WORD = re.compile(r"[^a-z0-9]+")
 REPEATS = re.compile(r"([a-z])\1{2,}")
@@ -32,7 +32,7 @@ class Term:
     """One meaningful unit of a message after normalisation."""
 
     text: str
-    kind: str  # "concept" | "word" | "context" | "politeness" | "unknown"
+    kind: str  # "concept" | "word" | "context" | "politeness" | "foreign" | "unknown"
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Lexicon:
     stopwords: frozenset[str] = frozenset()
     context: frozenset[str] = frozenset()
     politeness: dict[tuple[str, ...], str] = field(default_factory=dict)
+    foreign: frozenset[tuple[str, ...]] = frozenset()  # look-alike subjects that are not ours
     vocabulary: set[str] = field(default_factory=set)
     core: frozenset[str] = frozenset()  # the lexicon's own words (the FAQ may spell "lappli" too)
     _max_phrase: int = 1
@@ -119,6 +120,8 @@ class Lexicon:
                 return size, Term(text=self.phrases[key], kind="concept")
             if key in self.politeness:
                 return size, Term(text=self.politeness[key], kind="politeness")
+            if key in self.foreign:
+                return size, Term(text="!" + "_".join(key), kind="foreign")
         word = words[i]
         if word in self.stopwords:
             return 1, Term(text="", kind="word")
@@ -196,9 +199,10 @@ def lexicon_from_data(data: object, name: str) -> tuple[Lexicon, list[Problem]]:
     for phrase in data.get("politesse") or []:
         words = tuple(surface(str(phrase)))
         lex.politeness[words] = "_" + "_".join(words)
+    lex.foreign = frozenset(tuple(surface(str(p))) for p in data.get("hors_sujet") or [] if surface(str(p)))
     lex.phrases.pop((), None)
-    lex._max_phrase = max([len(k) for k in [*lex.phrases, *lex.politeness]] or [1])
-    known = {w for k in [*lex.phrases, *lex.politeness] for w in k}
+    lex._max_phrase = max([len(k) for k in [*lex.phrases, *lex.politeness, *lex.foreign]] or [1])
+    known = {w for k in [*lex.phrases, *lex.politeness, *lex.foreign] for w in k}
     known |= set(lex.stopwords) | set(lex.context) | {w for v in lex.abbreviations.values() for w in v}
     lex.core = frozenset(known)
     lex.learn(known)

@@ -23,12 +23,13 @@ from .config import Thresholds
 from .faq import Faq
 from .lexicon import Lexicon, Term, surface
 
-CONTENT = ("concept", "word", "unknown")
+CONTENT = ("concept", "word", "unknown", "foreign")
 UNKNOWN_WEIGHT = 1.6       # a word no entry uses: as telling as a fairly rare FAQ word
 CONTEXT_WEIGHT = 0.3       # scene-setting words barely count
 COVERAGE_SHARE = 0.5       # score = geometric mean of coverage and closeness to the best example
 EXCLUDED_FACTOR = 0.35     # an entry whose look-alike word appears keeps a third of its score
 CLARIFY_BAND = 15.0
+FOREIGN_WEIGHT = 2.0       # a look-alike subject counts double against every entry that does not expect it
 WORD_FACTOR = 0.7          # plain FAQ words weigh less than the lexicon's curated concepts
 STORY_DECAY = 0.7          # each further unexplained word of a long message weighs 70 % of the previous        # candidates within this many points of the best are offered together
 
@@ -102,6 +103,8 @@ class Matcher:
         for term in content:
             if term.kind == "context":
                 weight = CONTEXT_WEIGHT
+            elif term.kind == "foreign":  # "cantine", "wifi", "gmail": another subject that looks like ours
+                weight = FOREIGN_WEIGHT * self.idf.get(term.text, self.unknown_weight)
             elif term.kind == "word":  # a word some example happens to use: weaker than a concept
                 weight = WORD_FACTOR * self.idf.get(term.text, self.unknown_weight)
             else:
