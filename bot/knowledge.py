@@ -50,3 +50,32 @@ def _load_flows(flows_dir: Path, variables: dict[str, str]) -> tuple[dict, list[
 def _check_flow_links(faq: Faq, flows: dict) -> list[Problem]:
     return [Problem(file=e.file, line=e.line, message=f"parcours « {e.flow} » introuvable dans flows/")
             for e in faq.entries if e.kind == "flow" and flows is not None and e.flow not in flows]
+
+
+def signature(config: Config) -> tuple[tuple[str, int, int], ...]:
+    """What the FAQ and flow files look like on disk now (name, mtime, size): cheap to compare."""
+    files = sorted([*Path(config.faq_dir).glob("*.yaml"), *Path(config.flows_dir).glob("*.yaml")])
+    out = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        out.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(out)
+
+
+def reload(config: Config, current: Knowledge, log) -> Knowledge:
+    """Load the edited files; on any problem keep serving `current` and tell the admin where.
+
+    An admin's typo in faq/ must never take the assistance line down: the log says
+    `file:line: message` for each problem and that the previous version stays in service.
+    """
+    fresh, problems = load_knowledge(config)
+    if problems or not fresh.faq.entries:
+        for problem in problems:
+            log.error("FAQ/flows: %s", problem)
+        log.error("FAQ/flows edit rejected (%d problem(s)): the bot keeps the last good version", len(problems))
+        return current
+    log.info("FAQ/flows reloaded: %d entries, %d flows", len(fresh.faq.entries), len(fresh.flows))
+    return fresh
