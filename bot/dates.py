@@ -118,7 +118,7 @@ def _latest_day(day: int, today: date) -> date | None:
         found = _valid(year, month, day)
         if found and found <= today:
             return found
-        year, month = _previous(year, month)
+        year, month = _add((year, month), -1)
     return None
 
 
@@ -265,10 +265,6 @@ def _span(first: YearMonth, last: YearMonth) -> list[YearMonth]:
 def _add(month: YearMonth, count: int) -> YearMonth:
     index = month[0] * 12 + month[1] - 1 + count
     return (index // 12, index % 12 + 1)
-
-
-def _previous(year: int, month: int) -> YearMonth:
-    return _add((year, month), -1)
 
 
 def months_ago(month: YearMonth, today: date) -> int:

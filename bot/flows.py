@@ -421,7 +421,7 @@ FLOW_KEYS = ("id", "titre", "etapes")
 STEP_KEYS = ("id", "dire", "question", "type", "choix", "exemple", "champ", "facultatif", "si", "suite",
              "reponse", "ticket", "champs")
 OPTION_KEYS = ("texte", "mots", "suite")
-TYPE_NAMES = {"texte": AnswerType.TEXT, "oui/non": AnswerType.YES_NO, "oui non": AnswerType.YES_NO,
+TYPE_NAMES = {"texte": AnswerType.TEXT, "oui non": AnswerType.YES_NO,
               "choix": AnswerType.CHOICE, "date": AnswerType.DATE, "mois": AnswerType.MONTHS,
               "heure": AnswerType.TIME, "heures": AnswerType.TIMES}
 NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -515,7 +515,7 @@ def _parse_flow(data: Any, file: str, variables: dict[str, str]) -> tuple[Flow |
         return None, report.problems
     steps = [step for step, _, _ in parsed]
     field_types = {s.field: s.type for s in steps if s.field and s.type}
-    steps = [_link(step, item, keys, steps, report, variables) for step, item, keys in parsed]
+    steps = [_link(step, item, keys, steps, field_types, report, variables) for step, item, keys in parsed]
     if report.problems:
         return None, report.problems
     flow = Flow(id=flow_id, title=title.strip(), file=file, line=data.line_of(keys["id"]), first=steps[0].id,
@@ -581,7 +581,7 @@ def _parse_step(item: Mapping, keys: dict[str, str], step_id: str, line: int, re
     if field_name is not None and (not isinstance(field_name, str) or not NAME.fullmatch(field_name)):
         report.add(item.line_of(keys["champ"]), "« champ » : un nom en minuscules, chiffres et _ (ex. « date_oubli »)", step_id)
     elif field_name in variables:
-        report.add(item.line_of(keys.get("champ", "question")), f"le champ « {field_name} » porte le nom d'une variable de la configuration : renommez-le", step_id)
+        report.add(item.line_of(keys.get("champ", keys["question"])), f"le champ « {field_name} » porte le nom d'une variable de la configuration : renommez-le", step_id)
     optional = item.get(keys.get("facultatif"), False)
     if optional not in (True, False, "oui", "non"):
         report.add(item.line_of(keys["facultatif"]), "« facultatif » : oui ou non", step_id)
@@ -597,7 +597,7 @@ def _parse_step(item: Mapping, keys: dict[str, str], step_id: str, line: int, re
 def _answer_type(item: Mapping, keys: dict[str, str], options: tuple[Option, ...], step_id: str,
                  report: _Report) -> AnswerType | None:
     written = item.get(keys.get("type"), "choix" if "choix" in keys else "texte")
-    kind = TYPE_NAMES.get(fold(str(written)).replace("/", " ")) or TYPE_NAMES.get(str(written).strip().lower())
+    kind = TYPE_NAMES.get(fold(str(written)).replace("/", " "))
     line = item.line_of(keys.get("type", "question"))
     if kind is None:
         report.add(line, f"type « {written} » inconnu : choisissez parmi {', '.join(t.value for t in AnswerType)}", step_id)
@@ -639,11 +639,10 @@ def _parse_options(item: Mapping, keys: dict[str, str], step_id: str, report: _R
     return tuple(options)
 
 
-def _link(step: Step, item: Mapping, keys: dict[str, str], steps: list[Step], report: _Report,
-          variables: dict[str, str]) -> Step:
+def _link(step: Step, item: Mapping, keys: dict[str, str], steps: list[Step], field_types: dict[str, AnswerType],
+          report: _Report, variables: dict[str, str]) -> Step:
     """Resolve what comes after `step`; check its names against the steps and fields of the flow."""
     ids = [s.id for s in steps]
-    field_types = {s.field: s.type for s in steps if s.field and s.type}
 
     def known(target: Any, line: int) -> bool:
         if isinstance(target, str) and target in ids:
