@@ -183,8 +183,10 @@ def lexicon_from_data(data: object, name: str) -> tuple[Lexicon, list[Problem]]:
     lex = Lexicon()
     abbreviations = data.get("abreviations") or {}
     for short, full in abbreviations.items():
-        if not isinstance(full, str) or not surface(str(short)):
-            problems.append(Problem(file=name, line=abbreviations.line_of(short), message=f"abréviation « {short} » : donnez le texte complet"))
+        if not isinstance(full, str) or len(surface(str(short))) != 1:
+            problems.append(Problem(file=name, line=abbreviations.line_of(short),
+                                    message=f"abréviation « {short} » : un seul mot à gauche, le texte complet à droite "
+                                            "(pour une expression, utilisez « synonymes »)"))
             continue
         lex.abbreviations[surface(str(short))[0]] = tuple(surface(full))
     synonyms = data.get("synonymes") or {}
