@@ -10,15 +10,12 @@ import itertools
 import json
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from nio import (AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, RoomCreateResponse, RoomMessageNotice,
-                 RoomMessageText, RoomSendResponse)
-
+from bot.matrix.person import Person
 from bot.messages import FlowEvent, Incoming, RecordFeedback, Reply
 
-ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 _names = itertools.count()
 
 
@@ -49,66 +46,26 @@ class RecordingEngine:
 
 
 @dataclass(kw_only=True)
-class Agent:
-    """A field agent on a real nio client: opens the DM, talks, reacts, edits, reads the bot's notices."""
+class Agent(Person):
+    """A field agent (bot.matrix.person.Person) with what tests need on top: edits, reactions, raw events."""
 
-    client: AsyncClient
-    password: str
-    notices: asyncio.Queue = field(default_factory=asyncio.Queue)
-    task: asyncio.Task | None = None
+    secret: str = ""
 
     @classmethod
     async def create(cls, homeserver, store_dir: Path, prefix: str = "agent") -> "Agent":
         name = f"{prefix}{next(_names)}"
         user_id, password = homeserver.new_user(name)
-        store_dir.mkdir(parents=True, exist_ok=True)
-        client = AsyncClient(homeserver.url, user_id, store_path=str(store_dir),
-                             config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False))
-        response = await client.login(password, device_name=f"{name}-phone")
-        assert isinstance(response, LoginResponse), response
-        if client.should_upload_keys:
-            await client.keys_upload()
-        agent = cls(client=client, password=password)
-        client.add_event_callback(agent._on_notice, RoomMessageNotice)
-        agent.task = asyncio.create_task(client.sync_forever(timeout=1000))
-        return agent
-
-    @property
-    def user_id(self) -> str:
-        return self.client.user_id
-
-    async def _on_notice(self, room: MatrixRoom, event: RoomMessageNotice) -> None:
-        if event.sender != self.user_id:
-            await self.notices.put(event)
+        return await cls.login(homeserver.url, user_id, password, store_dir, device_name=f"{name}-phone",
+                               secret=password)
 
     async def open_dm(self, bot_user: str, *, timeout: float = 20) -> str:
         """An encrypted direct room with the bot, once the bot has joined it."""
-        response = await self.client.room_create(is_direct=True, invite=[bot_user], initial_state=[ENCRYPTION])
-        assert isinstance(response, RoomCreateResponse), response
-        room_id = response.room_id
-        await self.wait_for(lambda: self._joined(room_id, bot_user), timeout)
+        room_id = await self.create_room(bot_user, direct=True, timeout=timeout)
+        await self.wait_for(lambda: self.client.rooms[room_id].encrypted, timeout)
         return room_id
 
-    def _joined(self, room_id: str, user: str) -> bool:
-        room = self.client.rooms.get(room_id)
-        return bool(room and room.encrypted) and self._joined_plain(room_id, user)
-
     def _joined_plain(self, room_id: str, user: str) -> bool:
-        room = self.client.rooms.get(room_id)
-        return bool(room and user in room.users and not room.users[user].invited)
-
-    async def wait_for(self, condition, timeout: float = 20) -> None:
-        async with asyncio.timeout(timeout):
-            while not condition():
-                await asyncio.sleep(0.02)
-
-    async def send(self, room_id: str, content: dict, event_type: str = "m.room.message") -> str:
-        response = await self.client.room_send(room_id, event_type, content, ignore_unverified_devices=True)
-        assert isinstance(response, RoomSendResponse), response
-        return response.event_id
-
-    async def say(self, room_id: str, text: str) -> str:
-        return await self.send(room_id, {"msgtype": "m.text", "body": text})
+        return self.has_joined(room_id, user)
 
     async def edit(self, room_id: str, event_id: str, text: str) -> str:
         new = {"msgtype": "m.text", "body": text}
@@ -119,13 +76,10 @@ class Agent:
         return await self.send(room_id, {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id,
                                                           "key": key}}, "m.reaction")
 
-    async def next_notice(self, timeout: float = 15) -> RoomMessageNotice:
-        return await asyncio.wait_for(self.notices.get(), timeout)
-
     async def no_notice(self, wait: float = 1.0) -> None:
         """Assert that the bot says nothing more within `wait` seconds."""
         try:
-            extra = await asyncio.wait_for(self.notices.get(), wait)
+            _, extra = await asyncio.wait_for(self.notices.get(), wait)
         except TimeoutError:
             return
         raise AssertionError(f"unexpected message from the bot: {extra.body!r}")
@@ -137,14 +91,3 @@ class Agent:
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.client.access_token}"})
         return json.load(urllib.request.urlopen(request))
 
-    async def close(self) -> None:
-        if self.task:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
-        await self.client.close()
-
-
-__all__ = ["Agent", "RecordingEngine", "RoomMessageText"]
