@@ -123,10 +123,19 @@ class Engine:
             if not intents.is_blank(turn.text):
                 state = replace(state, pending=None)
         if intents.is_blank(turn.text):
-            return state, [turn.reply(say("conversation.not_understood"))]
+            return self._blank(state, turn)
         if intents.says_cancel(turn.text):
             return replace(state, pending=None, misses=0), [turn.reply(say("conversation.cancelled"))]
         return self._question(state, turn)
+
+    def _blank(self, state: ConversationState, turn: Turn) -> Result:
+        """No words. A lone 👍 / 👎 is a reaction to something that asked nothing: acknowledge it."""
+        if intents.says_yes(turn.text):
+            return state, [turn.reply(say("conversation.thanks_ack"))]
+        if intents.says_no(turn.text):
+            offer = Pending(kind="offer", since=turn.now, reason=say("conversation.reason_asked"))
+            return replace(state, pending=offer), [turn.reply(say("conversation.feedback_not_helpful"))]
+        return state, [turn.reply(say("conversation.not_understood"))]
 
     def _asks_for_human(self, text: str) -> bool:
         if intents.asks_for_human(text):
@@ -148,12 +157,11 @@ class Engine:
     def _to_human(self, state: ConversationState, turn: Turn, reason: str, topic: str | None,
                   fields: dict[str, str]) -> Result:
         """Open the ticket now: an agent who asks for a person never has to ask twice."""
-        actions: list[Action] = []
+        human = self.knowledge.faq.get(HUMAN_TOPIC)
+        actions: list[Action] = [turn.reply(human.answer if human else say("conversation.ticket_opened")),
+                                 self.ticket(state, turn, reason=reason, topic=topic, fields=fields)]
         if state.flow is not None:
             actions.append(FlowEvent(agent=turn.incoming.sender, flow=state.flow.state.flow, event="cancelled"))
-        human = self.knowledge.faq.get(HUMAN_TOPIC)
-        actions.append(turn.reply(human.answer if human else say("conversation.ticket_opened")))
-        actions.append(self.ticket(state, turn, reason=reason, topic=topic, fields=fields))
         return replace(state, flow=None, pending=None, misses=0), actions
 
     def ticket(self, state: ConversationState, turn: Turn, *, reason: str, topic: str | None,

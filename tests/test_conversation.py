@@ -356,6 +356,13 @@ def test_nothing_readable_gets_a_polite_line(engine, text):
     assert Chat(engine).lines(text) == [NOT_UNDERSTOOD]
 
 
+@pytest.mark.parametrize("reaction, reply", [("👍", "conversation.thanks_ack"),
+                                              ("👎", "conversation.feedback_not_helpful")])
+def test_a_reaction_when_nothing_was_asked(engine, reaction, reply):
+    chat = Chat(engine)
+    assert chat.lines(reaction) == [say(reply)]
+
+
 def test_nothing_readable_keeps_the_pending_question(engine):
     chat = Chat(engine)
     chat.send("ma boite mail est pleine")
