@@ -97,7 +97,8 @@ def add_console_command(subparsers) -> None:
     """`helpdesk-bot console [--as NAME] [-c config.yaml]`, for a cli.py that wants it from here."""
     from pathlib import Path
     parser = subparsers.add_parser("console", help="talk to the bot in this terminal, as an agent would")
-    parser.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+    parser.add_argument("--config", "-c", type=Path,
+                        help="config file (default: config.yaml, else config.example.yaml)")
     parser.add_argument("--as", dest="name", default="agent", help="the agent's name (its conversation is kept)")
     parser.set_defaults(handler=_run)
 

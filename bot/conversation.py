@@ -28,12 +28,12 @@ from .config import Config
 from .conversation_state import ConversationState, Pending
 from .errors import DataError
 from .faq import Entry
+from .flows import expired
 from .guided import continue_flow, start_flow
 from .knowledge import Knowledge, load_knowledge
 from .lexicon import surface
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
 from .texts import say
-from .flows import expired
 
 MAX_CHARS = 2000         # longer messages are read up to here: nobody types more on a phone
 HUMAN_TOPIC = "help.human"
@@ -77,15 +77,15 @@ class Engine:
 
     def handle(self, state: dict | None, incoming: Incoming) -> tuple[dict, list[Action]]:
         before = ConversationState.from_dict(state)
-        turn = Turn(incoming=incoming, text=incoming.text[:MAX_CHARS].strip(), welcomed=self._due_welcome(before, incoming.time))
+        turn = Turn(incoming=incoming, text=incoming.text[:MAX_CHARS].strip(),
+                    welcomed=self._due_welcome(before, incoming.time))
         current = replace(before, last_seen=turn.now,
                           transcript=transcript.add_agent(before.transcript, turn.now, turn.text))
         current, notices = self._expire(current, turn)
         current, actions = self._route(current, turn)
         said = notices + actions
         current = replace(current, transcript=transcript.add_replies(current.transcript, turn.now, said))
-        welcome = [turn.reply(say("conversation.welcome", retention_days=self.config.retention_days))] if turn.welcomed else []
-        return current.to_dict(), welcome + said
+        return current.to_dict(), self._welcome(turn) + said
 
     # --- before reading the message
 
@@ -93,6 +93,12 @@ class Engine:
         """Once per agent, and again after a long absence (they may have forgotten what the bot does)."""
         absence = timedelta(days=self.config.welcome_again_after_days)
         return state.last_seen is None or now - state.last_seen >= absence
+
+    def _welcome(self, turn: Turn) -> list[Action]:
+        """Said first, but kept out of the transcript: a mediator does not need to read it."""
+        if not turn.welcomed:
+            return []
+        return [turn.reply(say("conversation.welcome", retention_days=self.config.retention_days))]
 
     def _expire(self, state: ConversationState, turn: Turn) -> Result:
         timeout = self.config.flow_timeout_minutes
@@ -249,7 +255,8 @@ class Engine:
     def _no_match(self, state: ConversationState, turn: Turn) -> Result:
         """Say so plainly; the second miss in a row puts the mediator first."""
         misses = state.misses + 1
-        pending = Pending(kind="offer", since=turn.now, reason=say("conversation.reason_unanswered", question=turn.text))
+        pending = Pending(kind="offer", since=turn.now,
+                          reason=say("conversation.reason_unanswered", question=turn.text))
         text = say("conversation.no_match" if misses < 2 else "conversation.no_match_again")
         return replace(state, pending=pending, misses=misses), [turn.reply(text)]
 
