@@ -47,12 +47,13 @@ class Person:
         if event.sender != self.user_id:
             await self.notices.put((room.room_id, event))
 
-    async def create_room(self, invite: str, *, direct: bool = True, timeout: float = 20) -> str:
-        """An encrypted room with `invite`, once they have joined it."""
+    async def create_room(self, invite: str, *, direct: bool = True, wait: bool = True, timeout: float = 20) -> str:
+        """An encrypted room with `invite` (once they have joined it, unless `wait` is False)."""
         response = await self.client.room_create(is_direct=direct, invite=[invite], initial_state=[ENCRYPTION])
         if not isinstance(response, RoomCreateResponse):
             raise RuntimeError(f"room creation refused: {response}")
-        await self.wait_for(lambda: self.has_joined(response.room_id, invite), timeout)
+        if wait:
+            await self.wait_for(lambda: self.has_joined(response.room_id, invite), timeout)
         return response.room_id
 
     def has_joined(self, room_id: str, user: str) -> bool:
