@@ -1,0 +1,150 @@
+"""Reply round trip: the helpdesk bot against a bare echo bot, side by side on one local Synapse.
+
+    python benchmarks/roundtrip.py [--messages 300]
+
+One throwaway Tchap-like Synapse; two bots, each in an encrypted DM with its own agent (matrix-nio):
+- echo:     a bare nio bot that answers every message with an m.notice (the floor: sync + send);
+- helpdesk: the real bot (bot.matrix.start: store, outbox, engine on the repo's FAQ, E2EE).
+Messages alternate between the two, so both see the same server load. The time measured is from
+the agent's send to the first notice it gets back. Prints p50 / p95 / p99 for each and the ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageText, InviteMemberEvent
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.config import load_config  # noqa: E402
+from bot.knowledge import load_knowledge  # noqa: E402
+from bot.matrix import start  # noqa: E402
+from bot.matrix.bot import Timing  # noqa: E402
+from bot.matrix.localserver import start_synapse  # noqa: E402
+from bot.matrix.person import Person  # noqa: E402
+
+
+class EchoBot:
+    """The baseline: nio's own sync loop, a callback, one encrypted send."""
+
+    def __init__(self, url: str, user_id: str, password: str, store: Path):
+        store.mkdir(parents=True)
+        self.client = AsyncClient(url, user_id, store_path=str(store),
+                                  config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False))
+        self.password = password
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.client.login(self.password, device_name="echo")
+        if self.client.should_upload_keys:
+            await self.client.keys_upload()
+        await self.client.sync(timeout=0)  # history is not answered
+        self.client.add_event_callback(self._on_invite, InviteMemberEvent)
+        self.client.add_event_callback(self._on_text, RoomMessageText)
+        self.task = asyncio.create_task(self.client.sync_forever(timeout=30_000))
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key == self.client.user_id and event.membership == "invite":
+            await self.client.join(room.room_id)
+
+    async def _on_text(self, room: MatrixRoom, event: RoomMessageText) -> None:
+        if event.sender != self.client.user_id:
+            await self.client.room_send(room.room_id, "m.room.message",
+                                        {"msgtype": "m.notice", "body": f"écho : {event.body}"},
+                                        ignore_unverified_devices=True)
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await self.client.close()
+
+
+async def round_trip(agent: Person, room: str, text: str) -> float:
+    """Seconds from send to the first notice back; later notices of the same turn are drained."""
+    while not agent.notices.empty():
+        agent.notices.get_nowait()
+    started = time.perf_counter()
+    await agent.say(room, text)
+    await agent.next_notice(timeout=30)
+    elapsed = time.perf_counter() - started
+    try:
+        while True:
+            await asyncio.wait_for(agent.notices.get(), 0.05)
+    except TimeoutError:
+        pass
+    return elapsed
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": statistics.median(samples) * 1000, "p95": cuts[94] * 1000, "p99": cuts[98] * 1000}
+
+
+async def main(messages: int) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    folder = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
+    server = await asyncio.to_thread(start_synapse, folder / "synapse")
+    config = load_config(ROOT / "config.example.yaml")
+    knowledge, _ = load_knowledge(config)
+    questions = [e.questions[0] for e in knowledge.faq.entries if e.kind == "answer" and e.questions]
+    people, bots = [], []
+    try:
+        accounts = {}
+        for name in ("echo", "helpdesk", "agent_echo", "agent_helpdesk"):
+            accounts[name] = (server.register(name, f"pw-{name}")["user_id"], f"pw-{name}")
+        echo = EchoBot(server.url, *accounts["echo"], folder / "echo")
+        await echo.start()
+        bots.append(echo)
+        helpdesk = await start(replace(config, homeserver=server.url, user_id=accounts["helpdesk"][0],
+                                       password=accounts["helpdesk"][1], data_dir=folder / "helpdesk",
+                                       allowed_domains=(), allowed_users=(), mediators_room=None),
+                               timing=Timing())
+        bots.append(helpdesk)
+        rooms = {}
+        for kind, bot_id in (("echo", accounts["echo"][0]), ("helpdesk", helpdesk.user_id)):
+            agent = await Person.login(server.url, *accounts[f"agent_{kind}"], folder / f"agent_{kind}")
+            people.append(agent)
+            rooms[kind] = (agent, await agent.create_room(bot_id))
+        for kind in rooms:  # warm-up: key exchange and the helpdesk's welcome
+            await round_trip(*rooms[kind], "Bonjour")
+        samples: dict[str, list[float]] = {"echo": [], "helpdesk": []}
+        for i in range(messages):
+            text = questions[i % len(questions)]
+            for kind in ("echo", "helpdesk"):
+                samples[kind].append(await round_trip(*rooms[kind], text))
+        report(samples, len(questions))
+    finally:
+        for person in people:
+            await person.close()
+        for bot in bots:
+            await bot.stop()
+        await asyncio.to_thread(server.stop)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def report(samples: dict[str, list[float]], distinct: int) -> None:
+    stats = {kind: percentiles(values) for kind, values in samples.items()}
+    print(f"Reply round trip, encrypted DM, local Synapse: {len(samples['echo'])} messages per bot "
+          f"({distinct} distinct FAQ questions), alternating")
+    print(f"{'':10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for kind, row in stats.items():
+        print(f"{kind:10}" + "".join(f"{row[p]:>10.1f}" for p in ("p50", "p95", "p99")))
+    ratio = {p: stats["helpdesk"][p] / stats["echo"][p] for p in ("p50", "p95", "p99")}
+    print(f"{'ratio':10}" + "".join(f"{ratio[p]:>10.2f}" for p in ("p50", "p95", "p99")))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=300)
+    asyncio.run(main(parser.parse_args().messages))
