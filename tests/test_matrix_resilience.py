@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 
 from nio import RoomSendResponse
 from nio.api import Api
@@ -38,6 +39,29 @@ async def test_restart_between_messages_loses_nothing_and_repeats_nothing(homese
         assert (await agent.next_notice()).body == "Réponse 4 : quatre"
         await agent.no_notice(1.0)
         assert [i.text for i in engine.seen] == ["un", "deux", "trois", "quatre"]
+    finally:
+        await bot.stop()
+        await agent.close()
+
+
+async def test_more_messages_than_one_sync_holds_are_backfilled_in_order(homeserver, tmp_path):
+    config = homeserver.bot_config(tmp_path / "bot")
+    timing = replace(FAST, timeline_limit=2)
+    engine = RecordingEngine()
+    agent = await Agent.create(homeserver, tmp_path / "agent")
+    bot = await start(config, engine=engine, timing=timing)
+    try:
+        room = await agent.open_dm(bot.user_id)
+        await agent.say(room, "m0")
+        await agent.next_notice()
+        await bot.stop()
+        words = [f"m{n}" for n in range(1, 8)]
+        for word in words:
+            await agent.say(room, word)
+        bot = await start(config, engine=engine, timing=timing)
+        replies = [(await agent.next_notice()).body for _ in words]
+        assert replies == [f"Réponse {n + 1} : m{n}" for n in range(1, 8)]
+        await agent.no_notice(0.5)
     finally:
         await bot.stop()
         await agent.close()

@@ -21,8 +21,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, SyncError,
-                 SyncResponse)
+from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, RoomMessagesResponse,
+                 SyncError, SyncResponse)
 
 from .. import texts
 from ..config import Config
@@ -37,7 +37,7 @@ from .undecryptable import UndecryptableMessages
 
 log = logging.getLogger(__name__)
 
-SYNC_FILTER = {"room": {"timeline": {"limit": 100}}, "presence": {"not_types": ["*"]}}
+BACKFILL_PAGES = 20  # at most 20 pages of missed events per room and batch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +45,7 @@ class Timing:
     """The loop's delays; tests shorten them, production keeps the defaults."""
 
     sync_timeout_ms: int = 30_000
+    timeline_limit: int = 100  # events per room in one sync; beyond, the gap is backfilled
     undecryptable_notice_after: float = 10.0
     typing_after: float = 0.3  # show "typing…" only when a turn takes longer than this
     first_backoff: float = 1.0
@@ -75,7 +76,7 @@ class MatrixBot:
             while True:
                 try:
                     response = await self.client.sync(timeout=self.timing.sync_timeout_ms if not full_state else 0,
-                                                      since=token, full_state=full_state, sync_filter=SYNC_FILTER)
+                                                      since=token, full_state=full_state, sync_filter=self._filter())
                 except NETWORK_ERRORS as exc:
                     backoff = await self._unreachable(str(exc) or type(exc).__name__, backoff)
                     continue
@@ -100,11 +101,37 @@ class MatrixBot:
         for room_id, event in self.undecryptable.retry():
             await self._on_event(room_id, event)
         for room_id, info in response.rooms.join.items():
-            for event in info.timeline.events:
+            missed = await self._backfill(room_id, info.timeline.prev_batch) if info.timeline.limited else []
+            for event in [*missed, *info.timeline.events]:
                 await self._on_event(room_id, event)
         await self.store.save_sync_token(response.next_batch)
         await self.helpdesk.drain()
         self._acknowledge()
+
+    def _filter(self) -> dict:
+        return {"room": {"timeline": {"limit": self.timing.timeline_limit}}, "presence": {"not_types": ["*"]}}
+
+    async def _backfill(self, room_id: str, prev_batch: str | None) -> list:
+        """Events a limited timeline left out (many arrived while the bot was down), oldest first.
+
+        Pages back until an event already handled, one of the bot's own, or one older than the
+        bot's first start: what lies before was dealt with.
+        """
+        missed: list = []
+        start = prev_batch
+        for _ in range(BACKFILL_PAGES):
+            response = await self.client.room_messages(room_id, start=start, limit=self.timing.timeline_limit)
+            if not isinstance(response, RoomMessagesResponse) or not response.chunk:
+                break
+            for event in response.chunk:  # newest first
+                if (getattr(event, "sender", None) == self.client.user_id or event_time(event) < self.since
+                        or await self.store.is_handled(event.event_id)):
+                    return missed[::-1]
+                missed.append(event)
+            start = response.end
+        if missed:
+            log.info("backfilled %d events missed in %s", len(missed), room_id)
+        return missed[::-1]
 
     async def _crypto_housekeeping(self) -> None:
         """What nio's sync_forever does between syncs: without it replies cannot be encrypted."""
@@ -143,6 +170,7 @@ class MatrixBot:
     async def _on_event(self, room_id: str, event) -> None:
         room = self.client.rooms.get(room_id)
         if isinstance(event, MegolmEvent):
+            event.room_id = room_id
             if event.sender != self.client.user_id and event_time(event) >= self.since:
                 await self.undecryptable.add(room_id, event, tell_sender=await self._is_direct(room_id, room))
             return
