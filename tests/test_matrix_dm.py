@@ -1,6 +1,8 @@
 """An agent in an encrypted direct room with the bot, on a real Tchap-like Synapse."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.matrix import start
@@ -100,3 +102,18 @@ async def test_messages_in_a_group_room_need_a_mention(homeserver, agent, bot, e
     reply = await agent.next_notice()
     assert reply.body == "Réponse 1 : bot: aide"
     assert [i.text for i in engine.seen] == ["bot: aide"]
+
+
+async def test_in_the_mediators_room_every_message_reaches_the_engine(homeserver, agent, tmp_path):
+    config = homeserver.bot_config(tmp_path / "bot2")
+    room = await agent.create_room(config.user_id, direct=False, wait=False)
+    other, _ = homeserver.new_user("mediateur")
+    await agent.client.room_invite(room, other)
+    engine = RecordingEngine()
+    bot = await start(replace(config, mediators_room=room), engine=engine, timing=FAST)
+    try:
+        await agent.wait_for(lambda: agent.has_joined(room, bot.user_id))
+        await agent.say(room, "!tickets")
+        assert (await agent.next_notice()).body == "Réponse 1 : !tickets"
+    finally:
+        await bot.stop()

@@ -14,7 +14,9 @@ from nio.api import Api
 from bot import texts
 from bot.matrix import start
 
-from .conftest import FAST
+from bot.matrix.localserver import start_synapse
+
+from .conftest import FAST, Homeserver
 from .synapse import Agent, RecordingEngine
 
 
@@ -170,3 +172,26 @@ async def test_an_invite_from_an_allowed_user_is_accepted(homeserver, tmp_path):
     finally:
         await bot.stop()
         await agent.close()
+
+
+async def test_an_unreachable_homeserver_is_waited_for_and_logged_once_each_way(tmp_path, caplog):
+    server = await asyncio.to_thread(start_synapse, tmp_path / "synapse")  # its own server, to stop it
+    homeserver = Homeserver(server)
+    agent = await Agent.create(homeserver, tmp_path / "agent")
+    bot = await start(homeserver.bot_config(tmp_path / "bot"), engine=RecordingEngine(), timing=FAST)
+    try:
+        room = await agent.open_dm(bot.user_id)
+        await agent.say(room, "un")
+        assert (await agent.next_notice()).body == "Réponse 1 : un"
+
+        await asyncio.to_thread(server.stop)
+        await asyncio.sleep(3)  # several failed syncs
+        await asyncio.to_thread(server.restart)
+        await agent.say(room, "deux")
+        assert (await agent.next_notice(timeout=30)).body == "Réponse 2 : deux"
+        assert caplog.text.count("unreachable") == 1
+        assert caplog.text.count("reachable again") == 1
+    finally:
+        await bot.stop()
+        await agent.close()
+        server.stop()

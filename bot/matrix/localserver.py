@@ -111,6 +111,12 @@ class LocalServer:
                                          headers={"Content-Type": "application/json"})
         return json.load(urllib.request.urlopen(request))
 
+    def restart(self, timeout: float = 90) -> None:
+        """Start the stopped server again, same folder and port (tests of an unreachable homeserver)."""
+        self.stop()
+        self.process = _launch(self.directory)
+        _wait_until_up(self, timeout)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -123,22 +129,32 @@ class LocalServer:
 
 def start_synapse(directory: Path, *, port: int | None = None, timeout: float = 90) -> LocalServer:
     """Write the config, start Synapse and wait until it answers /versions."""
-    port = port or free_port()
-    config = write_config(directory, port)
+    config = write_config(directory, port or free_port())
     secret = next(line.split('"')[1] for line in config.read_text().splitlines()
                   if line.startswith("registration_shared_secret"))
-    log_file = (directory / "stdout.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "synapse.app.homeserver", "-c", str(config)],
-                               stdout=log_file, stderr=subprocess.STDOUT, cwd=directory)
-    server = LocalServer(url=f"http://127.0.0.1:{port}", directory=directory, secret=secret, process=process)
+    url = next(line.split('"')[1] for line in config.read_text().splitlines()
+               if line.startswith("public_baseurl")).rstrip("/")
+    server = LocalServer(url=url, directory=directory, secret=secret, process=_launch(directory))
+    _wait_until_up(server, timeout)
+    return server
+
+
+def _launch(directory: Path) -> subprocess.Popen:
+    log_file = (directory / "stdout.log").open("a")
+    return subprocess.Popen([sys.executable, "-m", "synapse.app.homeserver", "-c", str(directory / "homeserver.yaml")],
+                            stdout=log_file, stderr=subprocess.STDOUT, cwd=directory)
+
+
+def _wait_until_up(server: LocalServer, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
             urllib.request.urlopen(f"{server.url}/_matrix/client/versions", timeout=1)
-            return server
+            return
         except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
+            if server.process.poll() is not None or time.monotonic() > deadline:
                 server.stop()
-                tail = (directory / "homeserver.log").read_text()[-2000:] if (directory / "homeserver.log").exists() else ""
-                raise RuntimeError(f"Synapse did not start in {directory}:\n{tail}") from None
+                log = server.directory / "homeserver.log"
+                tail = log.read_text()[-2000:] if log.exists() else ""
+                raise RuntimeError(f"Synapse did not start in {server.directory}:\n{tail}") from None
             time.sleep(0.05)
