@@ -65,7 +65,7 @@ def test_letters_repeated_for_emphasis_are_reduced(lexicon):
 @pytest.mark.parametrize("typed, words", [
     ("mdp", ["mot", "de", "passe"]),
     ("jai", ["j", "ai"]),
-    ("c koi", ["c", "est", "quoi"]),
+    ("koi", ["quoi"]),
     ("svp", ["s", "il", "vous", "plait"]),
     ("bjr", ["bonjour"]),
     ("appli", ["application"]),
@@ -87,6 +87,16 @@ def test_sms_spellings_are_expanded(lexicon, typed, words):
 ])
 def test_sms_spellings_reach_the_same_concept_as_the_full_words(lexicon, typed, terms):
     assert said(lexicon, typed) == terms
+
+
+@pytest.mark.parametrize("sms, full", [
+    ("c koi mon adresse", "c'est quoi mon adresse"),
+    ("jai perdu mon badge", "j'ai perdu mon badge"),
+    ("qqn peut m'aider pr mon mdp", "quelqu'un peut m'aider pour mon mot de passe"),
+    ("bjr svp", "bonjour s'il vous plaît"),
+])
+def test_an_sms_message_means_what_the_full_sentence_means(lexicon, sms, full):
+    assert said(lexicon, sms) == said(lexicon, full)
 
 
 # --- elisions typed without the apostrophe --------------------------------------------------
@@ -159,15 +169,18 @@ def test_synonyms_map_to_one_concept(lexicon, forms, concept):
     assert {form: said(lexicon, form) for form in forms} == {form: [concept] for form in forms}
 
 
-@pytest.mark.xfail(strict=True, reason="multi-word abbreviations (n+1, e-mail, y a) are keyed on their first word only: "
-                   "every lone n, e, y is rewritten (n'arrive -> responsable arrive, e -> mail)")
 @pytest.mark.parametrize("typed, terms", [
-    ("je n'arrive pas", ["arriv"]),
-    ("e-mail", ["_mail"]),
-    ("vitamine e", ["vitamin"]),
+    ("je n'arrive pas", ["arriv"]),     # n' is not an abbreviation of anything
+    ("vitamine e", ["vitamin", "e"]),   # nor is a lone e
 ])
-def test_multi_word_abbreviations_only_apply_to_the_whole_spelling(lexicon, typed, terms):
+def test_lone_letters_are_not_rewritten(lexicon, typed, terms):
     assert said(lexicon, typed) == terms
+
+
+@pytest.mark.xfail(strict=True, reason="'e-mail' leaves a stray unknown 'e' (weight 2.2, more than _mail itself): "
+                   "'mon e-mail est bloqué' scores 81 where 'mon email est bloqué' scores 100")
+def test_hyphenated_e_mail_is_just_mail(lexicon):
+    assert said(lexicon, "e-mail") == ["_mail"]
 
 
 def test_a_phrase_is_recognised_before_its_words(lexicon):
@@ -219,10 +232,16 @@ def test_unknown_section_is_reported_at_its_line():
 
 def test_abbreviation_without_text_is_reported_at_its_line():
     text = "abreviations:\n  mdp: mot de passe\n  tel: [telephone]\n  bjr:\n"
-    assert problems_of(text) == [
-        "lexique.yaml:3: abréviation « tel » : donnez le texte complet",
-        "lexique.yaml:4: abréviation « bjr » : donnez le texte complet",
+    assert [p.split(" : ")[0] for p in problems_of(text)] == [
+        "lexique.yaml:3: abréviation « tel »",
+        "lexique.yaml:4: abréviation « bjr »",
     ]
+
+
+def test_an_abbreviation_of_several_words_is_reported_at_its_line():
+    # "y a: il y a" used to rewrite every lone "y": an expression belongs under synonymes
+    [problem] = problems_of("abreviations:\n  mdp: mot de passe\n  y a: il y a\n")
+    assert problem.startswith("lexique.yaml:3: abréviation « y a » : un seul mot à gauche")
 
 
 def test_synonyms_that_are_not_a_list_are_reported_at_their_line():
