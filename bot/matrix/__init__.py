@@ -9,6 +9,7 @@
     bot.py            the sync loop
     runner.py         start / run / check: building and stopping all of the above
     localserver.py    a throwaway Tchap-like Synapse on loopback (demo, tests, benchmark)
+    person.py         a person on a real nio client, the other side of the bot (demo, tests, benchmark)
 """
 from .runner import RunningBot, check, run, start
 

@@ -77,16 +77,16 @@ class MatrixBot:
                 try:
                     response = await self.client.sync(timeout=self.timing.sync_timeout_ms if not full_state else 0,
                                                       since=token, full_state=full_state, sync_filter=self._filter())
+                    if isinstance(response, SyncError):
+                        if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+                            raise LoginFailed(f"the homeserver no longer accepts the bot's token: {response.message}")
+                        backoff = await self._unreachable(f"{response.status_code} {response.message}", backoff)
+                        continue
+                    backoff = self._reachable_again()
+                    await self.handle_batch(response)  # a network error here: the batch is fetched again
                 except NETWORK_ERRORS as exc:
                     backoff = await self._unreachable(str(exc) or type(exc).__name__, backoff)
                     continue
-                if isinstance(response, SyncError):
-                    if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
-                        raise LoginFailed(f"the homeserver no longer accepts the bot's token: {response.message}")
-                    backoff = await self._unreachable(f"{response.status_code} {response.message}", backoff)
-                    continue
-                backoff = self._reachable_again()
-                await self.handle_batch(response)
                 token, full_state = response.next_batch, False
                 self.ready.set()
         finally:

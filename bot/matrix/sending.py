@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import ClientError
 from markdown_it import MarkdownIt
-from nio import AsyncClient, ErrorResponse, RoomSendResponse
+from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomSendResponse
 
 from .. import texts
 from ..messages import OpenTicket, Reply
@@ -134,8 +134,11 @@ class MatrixSender:
         content = notice_content(text, reply_to=reply_to)
 
         async def call() -> Any:
-            return await self.client.room_send(room, "m.room.message", content, tx_id=txn_id,
-                                               ignore_unverified_devices=True)
+            try:
+                return await self.client.room_send(room, "m.room.message", content, tx_id=txn_id,
+                                                   ignore_unverified_devices=True)
+            except LocalProtocolError as exc:  # e.g. a room the bot has left: nothing to retry
+                raise Refused(f"send to {room}: {exc}") from exc
 
         response: RoomSendResponse = await with_retries(call, what=f"send to {room}", policy=self.policy)
         return response.event_id
