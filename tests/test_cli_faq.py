@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 CLI = ROOT / ".venv" / "bin" / "helpdesk-bot"
-DEV_SET = Path("/work/shared/eval/dev.yaml")
+DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.yaml"  # shared/ lies beside the project
 KEYS = {"question", "decision", "id", "score", "candidates"}
 
 LINES = [
