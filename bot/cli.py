@@ -152,7 +152,7 @@ def _faq_ask(args: argparse.Namespace) -> int:
 def _faq_match(args: argparse.Namespace) -> int:
     matcher = _load_matcher(args)
     for line in sys.stdin:
-        question = line.rstrip("\n")
+        question = line.rstrip("\r\n")
         decision = matcher.decide(question)
         top = decision.top
         print(json.dumps({

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import Thresholds
 from .faq import Faq
@@ -60,6 +60,7 @@ class _Indexed:
     share: dict[str, float]          # term -> share of the entry's examples that use it
     examples: tuple[frozenset[str], ...]
     exclude: frozenset[str]
+    sizes: tuple[float, ...] = ()   # each example's total weight, computed once the idf is known
 
 
 class Matcher:
@@ -77,6 +78,8 @@ class Matcher:
                 self.postings.setdefault(term, []).append(number)
         total = max(len(self.entries), 1)
         self.idf = {t: math.log(1 + total / len(p)) for t, p in self.postings.items()}
+        self.entries = [replace(e, sizes=tuple(sum(self.idf[t] for t in ex) for ex in e.examples))
+                        for e in self.entries]
         self.unknown_weight = UNKNOWN_WEIGHT * math.log(1 + total / 2) / math.log(1 + 22 / 2)
 
     def _terms(self, text: str) -> list[Term]:
@@ -129,16 +132,16 @@ class Matcher:
         # the first unexplained word counts fully, the rest of a long story less and less
         story = sum(w * STORY_DECAY ** i for i, w in enumerate(unexplained))
         coverage = matched / (matched + story) if matched else 0.0
-        closeness = max((self._recall(example, query) for example in entry.examples), default=0.0)
+        closeness = max((self._recall(example, size, query) for example, size in zip(entry.examples, entry.sizes)),
+                        default=0.0)
         score = 100 * coverage ** COVERAGE_SHARE * closeness ** (1 - COVERAGE_SHARE)
         if entry.exclude & query.keys():
             score *= EXCLUDED_FACTOR
         return score
 
-    def _recall(self, example: frozenset[str], query: dict[str, float]) -> float:
+    def _recall(self, example: frozenset[str], size: float, query: dict[str, float]) -> float:
         """How much of one example question the message contains: "oublie" alone is not
         "oublie de pointer", however well "oublie" is explained."""
-        size = sum(self.idf.get(t, 0.0) for t in example)
         common = sum(self.idf.get(t, 0.0) for t in example if t in query)
         return common / size if size else 0.0
 

@@ -107,7 +107,6 @@ def test_no_input_no_output():
     assert (result.returncode, result.stdout) == (0, "")
 
 
-@pytest.mark.xfail(strict=True, reason="faq match strips only \\n: a CRLF file echoes the question with a trailing \\r")
 def test_windows_line_endings_are_not_echoed():
     result = run("match", "--jsonl", stdin="badge perdu\r\n")
     assert json.loads(result.stdout)["question"] == "badge perdu"

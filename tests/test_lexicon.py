@@ -177,8 +177,6 @@ def test_lone_letters_are_not_rewritten(lexicon, typed, terms):
     assert said(lexicon, typed) == terms
 
 
-@pytest.mark.xfail(strict=True, reason="'e-mail' leaves a stray unknown 'e' (weight 2.2, more than _mail itself): "
-                   "'mon e-mail est bloqué' scores 81 where 'mon email est bloqué' scores 100")
 def test_hyphenated_e_mail_is_just_mail(lexicon):
     assert said(lexicon, "e-mail") == ["_mail"]
 
