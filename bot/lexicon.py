@@ -180,6 +180,13 @@ def lexicon_from_data(data: object, name: str) -> tuple[Lexicon, list[Problem]]:
         return Lexicon(), [Problem(file=name, line=1, message=f"le lexique doit contenir les sections {', '.join(SECTIONS)}")]
     problems = [Problem(file=name, line=data.line_of(k), message=f"section inconnue « {k} » (possibles : {', '.join(SECTIONS)})")
                 for k in data if k not in SECTIONS]
+    shapes = {"abreviations": dict, "synonymes": dict, "mots_vides": list, "contexte": list, "politesse": list, "hors_sujet": list}
+    for section, shape in shapes.items():
+        if data.get(section) is not None and not isinstance(data[section], shape):
+            what = "des lignes « mot: sens »" if shape is dict else "une liste [mot, mot, ...]"
+            line = getattr(data[section], "line", 0) or data.line_of(section)
+            problems.append(Problem(file=name, line=line, message=f"section « {section} » : attendu {what}"))
+            data[section] = shape()
     lex = Lexicon()
     abbreviations = data.get("abreviations") or {}
     for short, full in abbreviations.items():

@@ -266,7 +266,6 @@ def test_good_lines_still_load_next_to_a_bad_one():
     assert lexicon.expand(["mdp"]) == ["mot", "de", "passe"]
 
 
-@pytest.mark.xfail(strict=True, reason="a section of the wrong shape crashes lexicon_from_data (AttributeError/TypeError) instead of a Problem")
 @pytest.mark.parametrize("text, line", [
     ("abreviations:\n  - mdp\n", 2),
     ("synonymes: badgeuse\n", 1),
