@@ -11,6 +11,7 @@ from pathlib import Path
 from .config import Config
 from .errors import Problem
 from .faq import LEXICON_FILE, Faq, load_faq
+from .flows import Flow, load_flows
 from .lexicon import Lexicon, load_lexicon
 from .matching import Matcher
 
@@ -18,7 +19,7 @@ from .matching import Matcher
 @dataclass(frozen=True)
 class Knowledge:
     faq: Faq
-    flows: dict
+    flows: dict[str, Flow]
     matcher: Matcher
 
 
@@ -33,23 +34,15 @@ def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path 
     else:
         lexicon = Lexicon()
         problems.append(Problem(file=str(lexicon_path), line=1, message="lexique introuvable"))
-    flows, flow_problems = _load_flows(flows_dir, config.variables)
+    flows, flow_problems = load_flows(flows_dir, config.variables)
     problems += flow_problems
     problems += _check_flow_links(faq, flows)
     return Knowledge(faq=faq, flows=flows, matcher=Matcher(faq, lexicon, config.thresholds)), problems
 
 
-def _load_flows(flows_dir: Path, variables: dict[str, str]) -> tuple[dict, list[Problem]]:
-    try:
-        from .flows import load_flows
-    except ImportError:
-        return {}, []
-    return load_flows(flows_dir, variables)
-
-
-def _check_flow_links(faq: Faq, flows: dict) -> list[Problem]:
+def _check_flow_links(faq: Faq, flows: dict[str, Flow]) -> list[Problem]:
     return [Problem(file=e.file, line=e.line, message=f"parcours « {e.flow} » introuvable dans flows/")
-            for e in faq.entries if e.kind == "flow" and flows is not None and e.flow not in flows]
+            for e in faq.entries if e.kind == "flow" and e.flow not in flows]
 
 
 def signature(config: Config) -> tuple[tuple[str, int, int], ...]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from .config import Thresholds
 from .faq import Faq
-from .lexicon import Lexicon, Term, surface
+from .lexicon import Lexicon, surface
 
 CONTENT = ("concept", "word", "unknown", "foreign")
 UNKNOWN_WEIGHT = 1.6       # a word no entry uses: as telling as a fairly rare FAQ word
@@ -82,23 +82,20 @@ class Matcher:
                         for e in self.entries]
         self.unknown_weight = UNKNOWN_WEIGHT * math.log(1 + total / 2) / math.log(1 + 22 / 2)
 
-    def _terms(self, text: str) -> list[Term]:
-        return self.lexicon.terms(text)
-
     def _index(self, entry) -> _Indexed:
-        examples = [frozenset(t.text for t in self._terms(q) if t.kind != "context")
+        examples = [frozenset(t.text for t in self.lexicon.terms(q) if t.kind != "context")
                     for q in (*entry.questions, *entry.keywords, entry.title)]
         examples = [e for e in examples if e]
         counts = Counter(t for ex in examples for t in ex)
         # "pas_pour: remboursement de repas" means the word "repas": the entry's own words stay its own
-        exclude = frozenset(t.text for phrase in entry.exclude for t in self._terms(phrase)
+        exclude = frozenset(t.text for phrase in entry.exclude for t in self.lexicon.terms(phrase)
                             if t.kind != "politeness") - counts.keys()
         return _Indexed(id=entry.id, share={t: n / len(examples) for t, n in counts.items()},
                         examples=tuple(examples), exclude=exclude)
 
     def weights(self, text: str) -> dict[str, float]:
         """Each term of the message with its weight; politeness counts only when nothing else does."""
-        terms = self._terms(text)
+        terms = self.lexicon.terms(text)
         content = [t for t in terms if t.kind in CONTENT or t.kind == "context"]
         if not [t for t in content if t.kind != "context"]:
             content = [t for t in terms if t.kind == "politeness"] or content
