@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from rapidfuzz import process
 
 from .errors import Problem
@@ -96,9 +96,9 @@ class Lexicon:
         if len(word) <= 5:  # meteo is not metro: short words only by sound, and only when it says enough
             key = sound(word)
             return self._by_sound.get(key) if len(key) >= 4 else None
-        limit = 1 if len(word) <= 7 else 2
+        limit = 1 if len(word) <= 9 else 2  # commander is not commencer; a swap (bagdeuse) counts 1
         candidates = [w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length.get(n, ())]
-        found = process.extractOne(word, candidates, scorer=Levenshtein.distance, score_cutoff=limit)
+        found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
         # typos rarely touch the first letters: simplement is not supplement
         if found and found[0][0] == word[0] and (found[1] <= 1 or found[0][1] == word[1]):
             return found[0]

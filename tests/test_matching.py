@@ -213,8 +213,7 @@ PHONE_QUESTIONS = [
     # badge.install_app
     ("comment installer la badgeuse sur mon tel", "badge.install_app"),
     ("ou telecharger lappli de pointage", "badge.install_app"),
-    miss("jai changé de telephone il me faut lappli badgeuse", "badge.install_app",
-         "clarify install_app 79 / login_problem 76 although the FAQ has almost this question"),
+    ("jai changé de telephone il me faut lappli badgeuse", "badge.install_app"),
     # badge.login_problem
     ("jarrive pas a me connecter a la badgeuse", "badge.login_problem"),
     ("la pointeuse me dit identifiant incorrect", "badge.login_problem"),
