@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "flows_dir": "flows",
     "canned_replies": "reponses.yaml",
     "variables": {},
-    "matching": {"answer": 70.0, "clarify": 55.0, "margin": 6.0},
+    "matching": {"answer": 60.0, "clarify": 46.0, "margin": 8.0},
     "conversation": {
         "retention_days": 90,
         "flow_timeout_minutes": 30,

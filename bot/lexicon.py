@@ -25,6 +25,7 @@ APOSTROPHES = re.compile(r"[’'`´‘]")
 NON_WORD = re.compile(r"[^a-z0-9]+")
 REPEATS = re.compile(r"([a-z])\1{2,}")
 ELIDED = "ldjmtsnc"
+NUMBER = re.compile(r"\d+(h\d*|er|e|eme|%)?")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,7 +126,7 @@ class Lexicon:
         word = words[i]
         if word in self.stopwords:
             return 1, Term(text="", kind="word")
-        if word in self.context:
+        if word in self.context or NUMBER.fullmatch(word):  # a year, a date, 7h30: they set the scene
             return 1, Term(text=stem(word), kind="context")
         kind = "word" if word in self.vocabulary else "unknown"
         return 1, Term(text=stem(word), kind=kind)

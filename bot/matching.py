@@ -28,10 +28,12 @@ UNKNOWN_WEIGHT = 1.6       # a word no entry uses: as telling as a fairly rare F
 CONTEXT_WEIGHT = 0.3       # scene-setting words barely count
 COVERAGE_SHARE = 0.5       # score = geometric mean of coverage and closeness to the best example
 EXCLUDED_FACTOR = 0.35     # an entry whose look-alike word appears keeps a third of its score
-CLARIFY_BAND = 15.0
 FOREIGN_WEIGHT = 2.0       # a look-alike subject counts double against every entry that does not expect it
+FOREIGN_FACTOR = 0.8       # ...and multiplies the score of such entries by this
 WORD_FACTOR = 0.7          # plain FAQ words weigh less than the lexicon's curated concepts
-STORY_DECAY = 0.7          # each further unexplained word of a long message weighs 70 % of the previous        # candidates within this many points of the best are offered together
+STORY_DECAY = 0.7          # each further unexplained word of a long message weighs 70 % of the previous
+EXAMPLE_SIZE = 4.0         # examples lighter than this (about two concepts) give proportionally less closeness
+CLARIFY_BAND = 15.0        # candidates within this many points of the best are offered together
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,18 +131,22 @@ class Matcher:
         # the first unexplained word counts fully, the rest of a long story less and less
         story = sum(w * STORY_DECAY ** i for i, w in enumerate(unexplained))
         coverage = matched / (matched + story) if matched else 0.0
-        closeness = max((self._recall(example, size, query) for example, size in zip(entry.examples, entry.sizes)),
+        enough = min(EXAMPLE_SIZE, total)  # a one-word message may be fully matched by a one-word example
+        closeness = max((self._recall(example, size, query, enough) for example, size in zip(entry.examples, entry.sizes)),
                         default=0.0)
         score = 100 * coverage ** COVERAGE_SHARE * closeness ** (1 - COVERAGE_SHARE)
         if entry.exclude & query.keys():
             score *= EXCLUDED_FACTOR
+        if any(t[0] == "!" and t not in entry.share for t in query):
+            score *= FOREIGN_FACTOR  # a look-alike subject the entry does not expect: a doubt, not a veto
         return score
 
-    def _recall(self, example: frozenset[str], size: float, query: dict[str, float]) -> float:
+    def _recall(self, example: frozenset[str], size: float, query: dict[str, float], enough: float) -> float:
         """How much of one example question the message contains: "oublie" alone is not
         "oublie de pointer", however well "oublie" is explained."""
         common = sum(self.idf.get(t, 0.0) for t in example if t in query)
-        return common / size if size else 0.0
+        # a one-word example ("badgeuse") proves less than a real question that is fully there
+        return common / size * min(1.0, size / enough) if size else 0.0
 
     def decide(self, text: str) -> Decision:
         ranked = self.rank(text)

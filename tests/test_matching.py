@@ -184,8 +184,7 @@ PHONE_QUESTIONS = [
     ("jai zappé mon mdp de messagerie", "mailbox.password_forgotten"),
     ("je me souviens plus du mot de passe de ma boite mail", "mailbox.password_forgotten"),
     ("mot de passe mail oublie que faire", "mailbox.password_forgotten"),
-    miss("mot de pase oublié messagerie", "mailbox.password_forgotten",
-         "typo 'pase' (4 letters) is never corrected: clarify password_forgotten 60 / address 52"),
+    ("mot de pase oublié messagerie", "mailbox.password_forgotten"),
     # mailbox.account_locked
     ("ma messagerie est bloquée jai tapé trop de fois le mauvais mdp", "mailbox.account_locked"),
     ("compte mail verrouillé", "mailbox.account_locked"),
@@ -288,8 +287,7 @@ PHONE_QUESTIONS = [
     ("quelle est la météo demain", None),
     ("jai un pb avec limprimante", None),
     miss("ma boite gmail est pleine", None, "false answer: mailbox.full 79 for a personal gmail box"),
-    miss("mot de passe de ma box internet", None,
-         "clarify payslip.online_access 64 / password_forgotten 51 for a home internet box"),
+    ("mot de passe de ma box internet", None),
 ]
 
 
