@@ -4,6 +4,11 @@
                                                                                     │
                                               sender.send(item) for each pending ◄──┘ outbox item
 
+With a desk (bot/desk.py), an agent's turn goes through it: a message belonging to an open ticket
+is relayed to the mediators instead of reaching the engine, and an OpenTicket the engine returns
+becomes a stored ticket. Messages of the mediators' room and the clock's ticks go to the desk only.
+Every desk turn is read, decided and written in one store transaction (`Store.desk_turn`).
+
 The engine is pure and the sender is the only part that talks to the outside world, so a crash
 between `commit_turn` and `send` only delays an answer: the next `drain` sends it again with the
 same transaction id. Turns of one agent are serialised (its state is read, then rewritten);
@@ -16,6 +21,11 @@ import logging
 from collections import defaultdict
 from typing import Protocol
 
+from datetime import datetime
+
+from .desk import Desk
+from .desk_commands import MediatorsRoom
+from .ledger import Decision
 from .messages import Action, Incoming
 from .store import OutboxItem, Store
 
@@ -41,10 +51,11 @@ class Sender(Protocol):
 class Helpdesk:
     """Ties the pure engine, the store and a sender together."""
 
-    def __init__(self, *, engine: Engine, store: Store, sender: Sender):
+    def __init__(self, *, engine: Engine, store: Store, sender: Sender, desk: Desk | None = None):
         self.engine = engine
         self.store = store
         self.sender = sender
+        self.desk = desk
         self._agent_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._drain_lock = asyncio.Lock()
 
@@ -53,10 +64,43 @@ class Helpdesk:
         async with self._agent_locks[incoming.sender]:
             if await self.store.is_handled(incoming.event_id):
                 return False
+            if self.desk is not None:
+                desk = self.desk
+                decision = await self.store.desk_turn(
+                    event_id=incoming.event_id, agent=incoming.sender, with_state=True,
+                    decide=lambda ledger: desk.agent_turn(ledger, incoming, self.engine.handle))
+                return self._decided(decision)
             state = await self.store.load_state(incoming.sender)
             new_state, actions = self.engine.handle(state, incoming)
             return await self.store.commit_turn(
                 event_id=incoming.event_id, agent=incoming.sender, new_state=new_state, actions=actions)
+
+    async def mediator_turn(self, incoming: Incoming, room: MediatorsRoom = MediatorsRoom()) -> bool:
+        """A message of the mediators' room: a command, a reply for an agent, or chat (ignored)."""
+        if self.desk is None or await self.store.is_handled(incoming.event_id):
+            return False
+        desk = self.desk
+        decision = await self.store.desk_turn(
+            event_id=incoming.event_id, agent=incoming.sender, reply_to=incoming.reply_to,
+            history_of=Desk.history_wanted(incoming.text),
+            decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
+        return self._decided(decision)
+
+    async def tick(self, now: datetime) -> bool:
+        """The clock's turn (autoclose, reminders); True when it decided something to send."""
+        if self.desk is None:
+            return False
+        desk = self.desk
+        decision = await self.store.desk_turn(decide=lambda ledger: desk.tick(ledger, now))
+        return self._decided(decision) and bool(decision and decision.actions)
+
+    @staticmethod
+    def _decided(decision: Decision | None) -> bool:
+        if decision is None:
+            return False
+        for warning in decision.warnings:
+            log.warning("%s", warning)
+        return True
 
     async def handle(self, incoming: Incoming) -> list[tuple[OutboxItem, str | None]]:
         """A turn followed by a drain: what a driver calls for each message."""

@@ -100,3 +100,18 @@ def when_text(now: datetime, hours: WorkingHours) -> str:
     month = words("tickets.months")[opening.month - 1]
     day = say("tickets.first_of_month") if opening.day == 1 else str(opening.day)
     return say("tickets.when_date", day=day, month=month, time=clock)
+
+
+def age_text(delta: timedelta) -> str:
+    """45 min, 2 h 05, 3 j: how long a ticket has waited, as mediators read it."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return say("tickets.age_minutes", minutes=minutes)
+    if minutes < 24 * 60:
+        return say("tickets.age_hours", hours=minutes // 60, minutes=minutes % 60)
+    return say("tickets.age_days", days=minutes // (24 * 60))
+
+
+def date_text(moment: datetime) -> str:
+    """04/03 10:15, Paris time: when something happened to a ticket."""
+    return paris(moment).strftime("%d/%m %H:%M")

@@ -29,6 +29,23 @@ class Incoming:
     time: datetime
     reply_to: EventID | None = None
     sender_name: str | None = None
+    media: Media | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Media:
+    """An image or file attached to a message, as the edge found it; relayed by re-uploading it.
+
+    `file` holds the encryption keys of an attachment sent in an encrypted room (the content's
+    `file` key); without it `url` is a plain mxc:// address.
+    """
+
+    msgtype: str  # m.image | m.file | m.video | m.audio
+    name: str
+    url: str
+    mimetype: str | None = None
+    size: int | None = None
+    file: dict | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,4 +98,58 @@ class FlowEvent:
     event: str  # "started" | "finished" | "cancelled" | "expired"
 
 
-Action = Union[Reply, OpenTicket, RecordFeedback, FlowEvent]
+# --- The mediators' desk (bot/desk.py): tickets, relays and the mediators' room -----------------
+# The mediators' room is not named in these actions: it may be created at first start, so only
+# the Matrix layer knows its id. Actions naming a `ticket` get their sent event linked to it, so
+# a mediator's reply to any of them finds the ticket.
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostCard:
+    """Post the card of a new ticket in the mediators' room; its event becomes the ticket's card."""
+
+    ticket: int
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToMediators:
+    """A notice in the mediators' room: an agent's message relayed (`author` set), or the bot's word.
+
+    With `ticket` set and no `reply_to`, it is posted as a rich reply to that ticket's card.
+    """
+
+    text: str
+    ticket: int | None = None
+    reply_to: EventID | None = None
+    author: UserID | None = None
+    body: str = ""  # the author's own words, for the ticket's history
+    media: Media | None = None
+    source_event: EventID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelayToAgent:
+    """A mediator's answer, sent to the agent's direct room, signed with the mediator's name."""
+
+    ticket: int
+    room: RoomID
+    text: str
+    author: UserID
+    body: str = ""  # the mediator's own words, for the ticket's history
+    media: Media | None = None
+    source_event: EventID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreNote:
+    """A mediator's internal note: stored with the ticket, never sent to the agent."""
+
+    ticket: int
+    author: UserID
+    text: str
+    time: datetime
+    source_event: EventID | None = None
+
+
+Action = Union[Reply, OpenTicket, RecordFeedback, FlowEvent, PostCard, ToMediators, RelayToAgent, StoreNote]

@@ -22,12 +22,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import aiosqlite
 
-from . import messages
+from . import messages, ticket_store
+from .ledger import Decision, Ledger
 from .messages import Action, RecordFeedback
+from .tickets import Ticket, TicketNumber
 
 FILE_NAME = "helpdesk.sqlite3"
 
@@ -73,6 +75,8 @@ MIGRATIONS: tuple[str, ...] = (
         inviter TEXT
     );
     """,
+    # 3: tickets, their messages, the events that point to them, their audit trail (bot/ticket_store.py)
+    ticket_store.MIGRATION,
 )
 
 
@@ -232,12 +236,15 @@ class Store:
         async with self.transaction() as db:
             await self._enqueue(db, list(actions), None)
 
-    async def _enqueue(self, db: aiosqlite.Connection, actions: Iterable[Action], event_id: str | None) -> None:
+    async def _enqueue(self, db: aiosqlite.Connection, actions: Iterable[Action], event_id: str | None,
+                       time: datetime | None = None) -> None:
         for action in actions:
             kind, payload = encode_action(action)
+            txn_id = f"hd{uuid.uuid4().hex}"
             await db.execute(
                 "INSERT INTO outbox (txn_id, event_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                (f"hd{uuid.uuid4().hex}", event_id, kind, payload, _now()))
+                (txn_id, event_id, kind, payload, _now()))
+            await ticket_store.record_action(db, action, txn_id, time or datetime.now(timezone.utc))
             if isinstance(action, RecordFeedback):
                 await db.execute(
                     "INSERT INTO feedback (event_id, agent, topic, helpful, time) VALUES (?, ?, ?, ?, ?)",
@@ -257,12 +264,60 @@ class Store:
         async with self.transaction() as db:
             await db.execute("UPDATE outbox SET sent_at = ?, sent_event_id = ? WHERE id = ?",
                              (_now(), sent_event_id, item.id))
+            await ticket_store.record_sent(db, item.action, item.txn_id, sent_event_id)
 
     async def sent_event_ids(self) -> list[str]:
         """Event ids of what the bot sent, newest last (tests and the demo read the transcript)."""
         async with self._db.execute(
                 "SELECT sent_event_id FROM outbox WHERE sent_event_id IS NOT NULL ORDER BY id") as cursor:
             return [r[0] for r in await cursor.fetchall()]
+
+    # --- tickets (the desk's turns; tables in bot/ticket_store.py)
+
+    async def desk_turn(self, *, decide: Callable[[Ledger], Decision], event_id: str | None = None,
+                        agent: str = "", reply_to: str | None = None,
+                        history_of: Callable[[TicketNumber | None], TicketNumber | None] | None = None,
+                        with_state: bool = False) -> Decision | None:
+        """Read the ledger, decide, and write the decision, in ONE write transaction.
+
+        `decide` is pure and runs while the transaction holds the write lock, so what it read is
+        still true when its decision is written (two `!prendre` on one ticket: one owner).
+        With `event_id`, the event is marked handled in the same transaction; None (nothing
+        changed) when it already was. `with_state` loads the agent's conversation state into
+        the ledger, and the decision's `state` replaces it.
+        """
+        async with self.transaction() as db:
+            if event_id is not None:
+                cursor = await db.execute(
+                    "INSERT OR IGNORE INTO handled (event_id, agent, handled_at) VALUES (?, ?, ?)",
+                    (event_id, agent, _now()))
+                if cursor.rowcount == 0:
+                    return None
+            state = await self.load_state(agent) if with_state else None
+            ledger = await ticket_store.load_ledger(db, reply_to=reply_to, history_of=history_of, state=state)
+            decision = decide(ledger)
+            if decision.state is not None:
+                await db.execute(
+                    "INSERT INTO agents (agent, state, updated_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(agent) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                    (agent, json.dumps(decision.state, ensure_ascii=False), _now()))
+            await ticket_store.write_decision(db, decision)
+            await self._enqueue(db, decision.actions, event_id, decision.time)
+        return decision
+
+    async def tickets(self) -> list[Ticket]:
+        """Every ticket, by number (light rows: no transcript)."""
+        ledger = await ticket_store.load_ledger(self._db)
+        return [ledger.tickets[n] for n in sorted(ledger.tickets)]
+
+    async def ticket_history(self, number: TicketNumber) -> list:
+        return list(await ticket_store.load_history(self._db, number))
+
+    async def card_event(self, number: TicketNumber) -> str | None:
+        return await ticket_store.card_event(self._db, number)
+
+    async def ticket_of_event(self, event_id: str) -> TicketNumber | None:
+        return await ticket_store.ticket_of_event(self._db, event_id)
 
     # --- feedback
 

@@ -106,6 +106,7 @@ class Ticket:
     reopened_at: datetime | None = None
     first_reply_at: datetime | None = None
     mark: int | None = None
+    last_reminder: datetime | None = None
 
 
 def new_ticket(*, number: TicketNumber, agent: UserID, room: RoomID, reason: str, now: datetime,
