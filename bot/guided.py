@@ -1,6 +1,6 @@
 """A guided flow inside the conversation: starting it from its FAQ entry, and what each end leads to.
 
-bot/flows.py runs the steps (questions, "annuler", "retour", answers it cannot read); this module
+bot/flows/ runs the steps (questions, "annuler", "retour", answers it cannot read); this module
 turns each `FlowTurn` into what the agent sees and what the conversation remembers:
 
     continue   the flow's messages; the FlowState is kept for the next message

@@ -29,7 +29,7 @@ CONTEXT_WEIGHT = 0.3       # scene-setting words barely count
 COVERAGE_SHARE = 0.5       # score = geometric mean of coverage and closeness to the best example
 EXCLUDED_FACTOR = 0.35     # an entry whose look-alike word appears keeps a third of its score
 FOREIGN_WEIGHT = 2.0       # a look-alike subject counts double against every entry that does not expect it
-FOREIGN_FACTOR = 0.8       # ...and multiplies the score of such entries by this
+FOREIGN_FACTOR = 0.7       # ...and multiplies the score of such entries by this
 WORD_FACTOR = 0.7          # plain FAQ words weigh less than the lexicon's curated concepts
 STORY_DECAY = 0.7          # each further unexplained word of a long message weighs 70 % of the previous
 EXAMPLE_SIZE = 4.0         # examples lighter than this (about two concepts) give proportionally less closeness
