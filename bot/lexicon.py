@@ -94,9 +94,11 @@ class Lexicon:
         return self._corrections[word] or word
 
     def _closest(self, word: str) -> str | None:
-        if len(word) <= 5:  # meteo is not metro: short words only by sound, and only when it says enough
+        if len(word) <= 5:  # meteo is not metro: short words only by a swap (bagde) or by sound
+            swapped = [w for w in self._by_length.get(len(word), ()) if w[0] == word[0] and sorted(w) == sorted(word)
+                       and OSA.distance(w, word) == 1]
             key = sound(word)
-            return self._by_sound.get(key) if len(key) >= 4 else None
+            return swapped[0] if swapped else self._by_sound.get(key) if len(key) >= 4 else None
         limit = 1 if len(word) <= 9 else 2  # commander is not commencer; a swap (bagdeuse) counts 1
         candidates = [w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length.get(n, ())]
         found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
@@ -181,13 +183,14 @@ def lexicon_from_data(data: object, name: str) -> tuple[Lexicon, list[Problem]]:
         return Lexicon(), [Problem(file=name, line=1, message=f"le lexique doit contenir les sections {', '.join(SECTIONS)}")]
     problems = [Problem(file=name, line=data.line_of(k), message=f"section inconnue « {k} » (possibles : {', '.join(SECTIONS)})")
                 for k in data if k not in SECTIONS]
-    shapes = {"abreviations": dict, "synonymes": dict, "mots_vides": list, "contexte": list, "politesse": list, "hors_sujet": list}
+    shapes = {"abreviations": dict, "synonymes": dict, "mots_vides": list, "contexte": list, "politesse": (dict, list),
+              "hors_sujet": list}
     for section, shape in shapes.items():
         if data.get(section) is not None and not isinstance(data[section], shape):
-            what = "des lignes « mot: sens »" if shape is dict else "une liste [mot, mot, ...]"
+            what = "une liste [mot, mot, ...]" if shape is list else "des lignes « mot: sens »"
             line = getattr(data[section], "line", 0) or data.line_of(section)
             problems.append(Problem(file=name, line=line, message=f"section « {section} » : attendu {what}"))
-            data[section] = shape()
+            data[section] = shape[0]() if isinstance(shape, tuple) else shape()
     lex = Lexicon()
     abbreviations = data.get("abreviations") or {}
     for short, full in abbreviations.items():
@@ -206,9 +209,12 @@ def lexicon_from_data(data: object, name: str) -> tuple[Lexicon, list[Problem]]:
             lex.phrases.setdefault(tuple(surface(str(form))), f"_{concept}")
     lex.stopwords = frozenset(w for p in data.get("mots_vides") or [] for w in surface(str(p)))
     lex.context = frozenset(w for p in data.get("contexte") or [] for w in surface(str(p)))
-    for phrase in data.get("politesse") or []:
-        words = tuple(surface(str(phrase)))
-        lex.politeness[words] = "_" + "_".join(words)
+    politeness = data.get("politesse") or {}
+    groups = politeness.items() if isinstance(politeness, dict) else ((None, politeness),)
+    for group, phrases in groups:  # a group (remerciement: [merci, thx...]) is one term whatever the wording
+        for phrase in phrases or []:
+            words = tuple(surface(str(phrase)))
+            lex.politeness[words] = "_" + (group or "_".join(words))
     lex.foreign = frozenset(tuple(surface(str(p))) for p in data.get("hors_sujet") or [] if surface(str(p)))
     lex.phrases.pop((), None)
     lex._max_phrase = max([len(k) for k in [*lex.phrases, *lex.politeness, *lex.foreign]] or [1])

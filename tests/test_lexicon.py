@@ -82,8 +82,8 @@ def test_sms_spellings_are_expanded(lexicon, typed, words):
     ("mdp", ["_motdepasse"]),
     ("appli", ["_application"]),
     ("tel", ["_telephone"]),
-    ("bjr", ["_bonjour"]),
-    ("svp", ["_s_il_vous_plait"]),
+    ("bjr", ["_salutation"]),
+    ("svp", ["_formule"]),
 ])
 def test_sms_spellings_reach_the_same_concept_as_the_full_words(lexicon, typed, terms):
     assert said(lexicon, typed) == terms
@@ -203,9 +203,9 @@ def test_context_words_are_kept_as_context(lexicon):
 
 
 @pytest.mark.parametrize("typed, formula", [
-    ("Bonjour", "_bonjour"),
-    ("merci", "_merci"),
-    ("bonne journée", "_bonne_journee"),
+    ("Bonjour", "_salutation"),
+    ("merci", "_remerciement"),
+    ("bonne journée", "_au_revoir"),
     ("au revoir !", "_au_revoir"),
 ])
 def test_politeness_formulas_are_recognised(lexicon, typed, formula):
