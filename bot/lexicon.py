@@ -51,6 +51,7 @@ class Lexicon:
     _max_phrase: int = 1
     _corrections: dict[str, str | None] = field(default_factory=dict)
     _by_length: dict[int, list[str]] = field(default_factory=dict)
+    _windows: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # known words near a length
     _by_sound: dict[str, str] = field(default_factory=dict)
 
     def learn(self, words: set[str]) -> None:
@@ -58,6 +59,7 @@ class Lexicon:
         self.vocabulary |= words
         self._corrections.clear()
         self._by_length = {}
+        self._windows = {}
         for word in sorted(self.vocabulary):
             if len(word) >= 4 and not word.isdigit():
                 self._by_length.setdefault(len(word), []).append(word)
@@ -100,7 +102,11 @@ class Lexicon:
             key = sound(word)
             return swapped[0] if swapped else self._by_sound.get(key) if len(key) >= 4 else None
         limit = 1 if len(word) <= 9 else 2  # commander is not commencer; a swap (bagdeuse) counts 1
-        candidates = [w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length.get(n, ())]
+        window = (len(word), limit)
+        if window not in self._windows:
+            self._windows[window] = [w for n in range(len(word) - limit, len(word) + limit + 1)
+                                     for w in self._by_length.get(n, ())]
+        candidates = self._windows[window]
         found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
         # typos rarely touch the first letters: simplement is not supplement
         if found and found[0][0] == word[0] and (found[1] <= 1 or found[0][1] == word[1]):
