@@ -15,6 +15,7 @@ The schema grows by numbered migrations run at open; `PRAGMA user_version` holds
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import uuid
@@ -152,6 +153,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, path: Path):
         self._db = db
         self.path = path
+        self._writing = asyncio.Lock()  # one connection: a second BEGIN must wait for the first COMMIT
 
     @classmethod
     async def open(cls, data_dir: Path | str) -> Store:
@@ -172,14 +174,18 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: every write goes through here."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: every write goes through here.
+
+        Transactions of one Store are serialised (the sync loop and the ticket ticker share its
+        connection); other connections wait on SQLite's lock (busy_timeout)."""
+        async with self._writing:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
 
     async def _migrate(self) -> None:
         async with self._db.execute("PRAGMA user_version") as cursor:

@@ -11,26 +11,34 @@ The first sync of each run asks for the full state, so nio knows every room agai
 is not persisted) before the outbox left by a previous run is drained.
 
 Which messages reach the core: every message in a direct room (as the invite's is_direct said,
-or a two-member room), every message of the mediators' room, elsewhere only those that mention
-the bot in m.mentions. The bot invites no one: in a Tchap direct room a third member is refused.
+or a two-member room), elsewhere only those that mention the bot in m.mentions. Every message of
+the mediators' room goes to the desk instead (commands, replies for agents), with the room's
+members and names. Images and files are read too (bot/matrix/media.py): the desk relays them.
+The bot invites no one: in a Tchap direct room a third member is refused.
+
+Beside the loop, a ticker calls `helpdesk.tick(clock())` every `Timing.tick_every` seconds
+(autoclose, reminders); `clock` is an attribute so tests can move time.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Callable
 
 from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, RoomMessagesResponse,
                  SyncError, SyncResponse)
 
 from .. import texts
 from ..config import Config
+from ..desk_commands import MediatorsRoom
 from ..helpdesk import Helpdesk
 from ..messages import Incoming, Reply
 from ..store import Store
 from .access import may_invite
 from .events import convert, event_time, mentions
+from .media import media_incoming
 from .sending import NETWORK_ERRORS
 from .session import LoginFailed
 from .undecryptable import UndecryptableMessages
@@ -50,6 +58,7 @@ class Timing:
     typing_after: float = 0.3  # show "typing…" only when a turn takes longer than this
     first_backoff: float = 1.0
     max_backoff: float = 30.0
+    tick_every: float = 60.0  # seconds between two looks at tickets (autoclose, reminders)
 
 
 class MatrixBot:
@@ -67,8 +76,10 @@ class MatrixBot:
         self._to_acknowledge: dict[str, str] = {}
         self._typing: set[str] = set()
         self._background: set[asyncio.Task] = set()
+        self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
     async def run_forever(self) -> None:
+        self._spawn(self._tick_forever())
         token = await self.store.sync_token()
         full_state = True
         backoff = self.timing.first_backoff
@@ -174,25 +185,33 @@ class MatrixBot:
             if event.sender != self.client.user_id and event_time(event) >= self.since:
                 await self.undecryptable.add(room_id, event, tell_sender=await self._is_direct(room_id, room))
             return
-        incoming = convert(event, room_id=room_id, own_user=self.client.user_id, since=self.since,
-                           sender_name=room.user_name(event.sender) if room else None)
-        if incoming is None or not await self._addressed(room_id, room, event):
+        name = room.user_name(event.sender) if room and hasattr(event, "sender") else None
+        incoming = (convert(event, room_id=room_id, own_user=self.client.user_id, since=self.since, sender_name=name)
+                    or media_incoming(event, room_id=room_id, own_user=self.client.user_id, since=self.since,
+                                      sender_name=name))
+        if incoming is None:
             return
-        await self._turn(incoming)
+        if self._is_mediators_room(room_id, room):
+            await self._turn(incoming, _members(room))
+        elif await self._addressed(room_id, room, event):
+            await self._turn(incoming)
 
-    async def _turn(self, incoming: Incoming) -> None:
+    async def _turn(self, incoming: Incoming, mediators: MediatorsRoom | None = None) -> None:
         typing = asyncio.create_task(self._typing_later(incoming.room))
         try:
-            if await self.helpdesk.turn(incoming):
+            handled = (await self.helpdesk.turn(incoming) if mediators is None
+                       else await self.helpdesk.mediator_turn(incoming, mediators))
+            if handled:
                 self._to_acknowledge[incoming.room] = incoming.event_id
         finally:
             if not typing.done():
                 typing.cancel()
 
-    async def _addressed(self, room_id: str, room: MatrixRoom | None, event) -> bool:
+    def _is_mediators_room(self, room_id: str, room: MatrixRoom | None) -> bool:
         mediators = self.config.mediators_room
-        if mediators and (room_id == mediators or (room and room.canonical_alias == mediators)):
-            return True
+        return bool(mediators and (room_id == mediators or (room and room.canonical_alias == mediators)))
+
+    async def _addressed(self, room_id: str, room: MatrixRoom | None, event) -> bool:
         return await self._is_direct(room_id, room) or mentions(event, self.client.user_id)
 
     async def _is_direct(self, room_id: str, room: MatrixRoom | None) -> bool:
@@ -204,6 +223,23 @@ class MatrixBot:
     async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         await self.store.enqueue([Reply(room=room_id, text=texts.say("matrix.undecryptable"))])
         await self.helpdesk.drain()
+
+    # --- the clock's turn
+
+    async def _tick_forever(self) -> None:
+        """Autoclose and reminders; a failure is logged and the next tick tries again.
+
+        Starts after the first sync: before it, nio does not know the rooms to send to."""
+        await self.ready.wait()
+        while True:
+            await asyncio.sleep(self.timing.tick_every)
+            try:
+                if await self.helpdesk.tick(self.clock()):
+                    await self.helpdesk.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("ticket tick failed; trying again at the next one")
 
     # --- presence of mind: typing and read receipts, never delaying an answer
 
@@ -240,3 +276,11 @@ class MatrixBot:
             log.info("homeserver %s reachable again: resuming", self.client.homeserver)
         self._reachable = True
         return self.timing.first_backoff
+
+
+def _members(room: MatrixRoom | None) -> MediatorsRoom:
+    """Joined members of the mediators' room and their names (for `mediators_from_room`, `!transferer`)."""
+    if room is None:
+        return MediatorsRoom()
+    joined = {user: member for user, member in room.users.items() if not getattr(member, "invited", False)}
+    return MediatorsRoom(members=frozenset(joined), names={user: room.user_name(user) or user for user in joined})

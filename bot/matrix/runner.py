@@ -21,6 +21,7 @@ from ..helpdesk import Engine, Helpdesk
 from ..store import Store
 from .bot import MatrixBot, Timing
 from .crosssign import CrossSigningError, ensure_cross_signed
+from .mediators_room import ensure_mediators_room, load_desk
 from .sending import NETWORK_ERRORS, MatrixSender
 from .session import open_client
 
@@ -41,6 +42,7 @@ def check(config: Config) -> None:
     if not config.homeserver:
         raise ConfigError("« homeserver » est obligatoire pour lancer le bot sur Matrix")
     load_engine(config)
+    load_desk(config)
 
 
 @dataclass(kw_only=True)
@@ -69,6 +71,7 @@ class RunningBot:
 async def start(config: Config, *, engine: Engine | None = None, timing: Timing = Timing()) -> RunningBot:
     """Log in (or restore the session), cross-sign, and start syncing; returns after the first sync."""
     engine = engine or load_engine(config)
+    desk = load_desk(config)  # a broken canned replies file stops here, before any network call
     store = await Store.open(config.data_dir)
     try:
         client = await _connect(config, timing)
@@ -82,8 +85,9 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
     if not config.allowed_users and not config.allowed_domains:
         log.warning("no allowed_users nor allowed_domains: the bot accepts invites from anyone")
     since = await store.first_start(datetime.now(timezone.utc))
-    helpdesk = Helpdesk(engine=engine, store=store,
-                        sender=MatrixSender(client, mediators_room=config.mediators_room))
+    config = await ensure_mediators_room(client, store, config)
+    helpdesk = Helpdesk(engine=engine, store=store, desk=desk,
+                        sender=MatrixSender(client, mediators_room=config.mediators_room, cards=store.card_event))
     bot = MatrixBot(client=client, store=store, helpdesk=helpdesk, config=config, since=since, timing=timing)
     task = asyncio.create_task(bot.run_forever(), name="matrix-sync")
     running = RunningBot(bot=bot, client=client, store=store, task=task)

@@ -19,11 +19,12 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import ClientError
 from markdown_it import MarkdownIt
-from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomSendResponse
+from nio import AsyncClient, EncryptionError, ErrorResponse, LocalProtocolError, RoomSendResponse
 
 from .. import texts
-from ..messages import OpenTicket, Reply
+from ..messages import Media, OpenTicket, PostCard, RelayToAgent, Reply, ToMediators
 from ..store import OutboxItem
+from . import media as attachments
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +113,10 @@ class MatrixSender:
     """The helpdesk's sender for Matrix: carries out one outbox item (see bot.helpdesk.Sender)."""
 
     def __init__(self, client: AsyncClient, *, mediators_room: str | None = None,
-                 policy: RetryPolicy = RetryPolicy()):
+                 cards: Callable[[int], Awaitable[str | None]] | None = None, policy: RetryPolicy = RetryPolicy()):
         self.client = client
         self.mediators_room = mediators_room
+        self.cards = cards  # ticket number -> its card's event id (the store), for replies to the card
         self.policy = policy
 
     async def send(self, item: OutboxItem) -> str | None:
@@ -122,6 +124,15 @@ class MatrixSender:
         try:
             if isinstance(action, Reply):
                 return await self.send_notice(action.room, action.text, reply_to=action.reply_to, txn_id=item.txn_id)
+            if isinstance(action, PostCard):
+                return await self._to_mediators(action.text, reply_to=None, media=None, txn_id=item.txn_id)
+            if isinstance(action, ToMediators):
+                reply_to = action.reply_to or await self._card(action.ticket)
+                return await self._to_mediators(action.text, reply_to=reply_to, media=action.media, txn_id=item.txn_id)
+            if isinstance(action, RelayToAgent):
+                if action.media is not None:
+                    return await self.send_media(action.room, action.media, action.text, txn_id=item.txn_id)
+                return await self.send_notice(action.room, action.text, reply_to=None, txn_id=item.txn_id)
             if isinstance(action, OpenTicket):
                 return await self._ticket_card(action, item.txn_id)
         except Refused as exc:
@@ -131,8 +142,9 @@ class MatrixSender:
         return None
 
     async def send_notice(self, room: str, text: str, *, reply_to: str | None, txn_id: str) -> str:
-        content = notice_content(text, reply_to=reply_to)
+        return await self._send(room, notice_content(text, reply_to=reply_to), txn_id)
 
+    async def _send(self, room: str, content: dict[str, Any], txn_id: str) -> str:
         async def call() -> Any:
             try:
                 return await self.client.room_send(room, "m.room.message", content, tx_id=txn_id,
@@ -143,6 +155,40 @@ class MatrixSender:
         response: RoomSendResponse = await with_retries(call, what=f"send to {room}", policy=self.policy)
         return response.event_id
 
+    async def _card(self, ticket: int | None) -> str | None:
+        return await self.cards(ticket) if self.cards and ticket is not None else None
+
+    async def _to_mediators(self, text: str, *, reply_to: str | None, media: Media | None, txn_id: str) -> str | None:
+        if not self.mediators_room:
+            log.warning("nothing posted for the mediators (no mediators_room): %s", text.splitlines()[0])
+            return None
+        if media is not None:
+            return await self.send_media(self.mediators_room, media, text, reply_to=reply_to, txn_id=txn_id)
+        return await self.send_notice(self.mediators_room, text, reply_to=reply_to, txn_id=txn_id)
+
+    async def send_media(self, room: str, media: Media, caption: str, *, txn_id: str,
+                         reply_to: str | None = None) -> str:
+        """Download `media`, upload it again for `room` (encrypted if the room is), send it captioned."""
+        try:
+            data = await with_retries(lambda: attachments.fetch(self.client, media), what=f"download {media.url}",
+                                      policy=self.policy)
+        except EncryptionError as exc:  # keys that do not open the file: retrying will not help
+            raise Refused(f"decrypt {media.url}: {exc}") from exc
+        target = self.client.rooms.get(room)
+        encrypt = bool(target and target.encrypted)
+        keys: dict[str, dict | None] = {}
+
+        async def put() -> Any:
+            response, keys["file"] = await attachments.upload(self.client, media, data, encrypt=encrypt)
+            return response
+
+        uploaded = await with_retries(put, what=f"upload {media.name}", policy=self.policy)
+        content = attachments.media_content(media, caption, url=uploaded.content_uri, file=keys.get("file"),
+                                            size=len(data))
+        if reply_to:
+            content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+        return await self._send(room, content, txn_id)
+
     async def _ticket_card(self, ticket: OpenTicket, txn_id: str) -> str | None:
         """Until the tickets module posts its own cards: a short notice in the mediators' room."""
         if not self.mediators_room:
@@ -152,3 +198,4 @@ class MatrixSender:
         if ticket.topic:
             lines.append(texts.say("matrix.ticket_topic", topic=ticket.topic))
         return await self.send_notice(self.mediators_room, "\n".join(lines), reply_to=None, txn_id=txn_id)
+
