@@ -1,5 +1,7 @@
 """A person on a real matrix-nio client (an agent or a mediator), for the demo, the benchmark and
 the tests: opens the encrypted DM with the bot, talks, reacts, edits, and queues what the bot says.
+It also notes what the other side shows without saying it: who was seen typing in which room, and
+the read receipts (m.read) its sync brings, so tests can check the bot's presence of mind.
 
 Not used by the bot itself: the bot is bot.matrix.bot; this is its counterpart on the other side.
 """
@@ -9,8 +11,8 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nio import (AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, RoomCreateResponse, RoomMessageNotice,
-                 RoomSendResponse)
+from nio import (AsyncClient, AsyncClientConfig, LoginResponse, MatrixRoom, ReceiptEvent, RoomCreateResponse,
+                 RoomMessageNotice, RoomSendResponse, TypingNoticeEvent)
 
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
@@ -20,6 +22,8 @@ class Person:
     client: AsyncClient
     notices: asyncio.Queue = field(default_factory=asyncio.Queue)
     task: asyncio.Task | None = None
+    seen_typing: list[tuple[str, str]] = field(default_factory=list)  # (room, user), each time seen
+    read: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (room, user) -> event ids read
 
     @classmethod
     async def login(cls, homeserver: str, user_id: str, password: str, store_dir: Path,
@@ -36,6 +40,7 @@ class Person:
             await client.keys_upload()
         person = cls(client=client, **kwargs)
         client.add_event_callback(person._on_notice, RoomMessageNotice)
+        client.add_ephemeral_callback(person._on_ephemeral, (ReceiptEvent, TypingNoticeEvent))
         person.task = asyncio.create_task(client.sync_forever(timeout=1000))
         return person
 
@@ -46,6 +51,20 @@ class Person:
     async def _on_notice(self, room: MatrixRoom, event: RoomMessageNotice) -> None:
         if event.sender != self.user_id:
             await self.notices.put((room.room_id, event))
+
+    async def _on_ephemeral(self, room: MatrixRoom, event: ReceiptEvent | TypingNoticeEvent) -> None:
+        if isinstance(event, TypingNoticeEvent):
+            self.seen_typing += [(room.room_id, user) for user in event.users]
+            return
+        for receipt in event.receipts:
+            if receipt.receipt_type == "m.read":
+                self.read.setdefault((room.room_id, receipt.user_id), set()).add(receipt.event_id)
+
+    def has_read(self, room_id: str, user: str, event_id: str) -> bool:
+        """Whether `user` sent a read receipt for `event_id` (or nio's room shows it as their last read)."""
+        room = self.client.rooms.get(room_id)
+        last = room.read_receipts.get(user) if room else None
+        return event_id in self.read.get((room_id, user), ()) or (last is not None and last.event_id == event_id)
 
     async def create_room(self, invite: str, *, direct: bool = True, wait: bool = True, timeout: float = 20) -> str:
         """An encrypted room with `invite` (once they have joined it, unless `wait` is False)."""

@@ -4,6 +4,8 @@
 (Ctrl-C, SIGTERM) or on an error an admin must fix (refused login). `start(...)` gives tests, the
 demo and the benchmark a running bot they can stop. `check(config)` is `run --check`.
 Stopping closes everything it opened, in reverse order: sync loop, client, store.
+While it runs, faq/ and flows/ are looked at every few seconds: an admin's edit is live for the next
+message, a broken edit is logged `file:line: message` and the last good version keeps answering.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from datetime import datetime, timezone
 
 from nio import AsyncClient
 
+from .. import knowledge
 from ..config import Config
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
@@ -26,6 +29,8 @@ from .sending import NETWORK_ERRORS, MatrixSender
 from .session import open_client
 
 log = logging.getLogger(__name__)
+
+RELOAD_EVERY = 5.0  # seconds between two looks at the FAQ and flow files (a few stat calls)
 
 
 def load_engine(config: Config) -> Engine:
@@ -68,7 +73,8 @@ class RunningBot:
         await self.store.close()
 
 
-async def start(config: Config, *, engine: Engine | None = None, timing: Timing = Timing()) -> RunningBot:
+async def start(config: Config, *, engine: Engine | None = None, timing: Timing = Timing(),
+                reload_every: float = RELOAD_EVERY) -> RunningBot:
     """Log in (or restore the session), cross-sign, and start syncing; returns after the first sync."""
     engine = engine or load_engine(config)
     desk = load_desk(config)  # a broken canned replies file stops here, before any network call
@@ -90,6 +96,7 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
                         sender=MatrixSender(client, mediators_room=config.mediators_room, cards=store.card_event))
     bot = MatrixBot(client=client, store=store, helpdesk=helpdesk, config=config, since=since, timing=timing)
     task = asyncio.create_task(bot.run_forever(), name="matrix-sync")
+    _reload_knowledge_while(task, helpdesk, every=reload_every)
     running = RunningBot(bot=bot, client=client, store=store, task=task)
     ready = asyncio.create_task(bot.ready.wait())
     await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
@@ -99,6 +106,40 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
         task.result()  # raises the loop's error
     log.info("%s is listening (device %s)", client.user_id, client.device_id)
     return running
+
+
+def _reload_knowledge_while(task: asyncio.Task, helpdesk: Helpdesk, *, every: float) -> None:
+    """Watch faq/ and flows/ for as long as `task` (the sync loop) runs; nothing to stop by hand."""
+    from ..conversation import Engine as Conversation
+    if not isinstance(helpdesk.engine, Conversation):
+        return  # a stand-in engine (tests, benchmark) has no files to reload
+    watcher = asyncio.create_task(_watch_knowledge(helpdesk, every), name="knowledge-reload")
+    task.add_done_callback(lambda _: watcher.cancel())
+
+
+async def _watch_knowledge(helpdesk: Helpdesk, every: float) -> None:
+    """Swap the engine for one on the edited files, between two turns; on any problem keep the old one.
+
+    Engines are immutable in use: a turn already running finishes on the version it started with.
+    Loading takes ~150 ms, so it runs in a thread and the sync loop keeps answering meanwhile.
+    """
+    from ..conversation import Engine as Conversation
+    config = helpdesk.engine.config
+    seen = knowledge.signature(config)
+    while True:
+        await asyncio.sleep(every)
+        now = knowledge.signature(config)
+        if now == seen:
+            continue
+        seen = now  # a rejected edit is reported once, not at every look
+        current = helpdesk.engine
+        try:
+            fresh = await asyncio.to_thread(knowledge.reload, config, current.knowledge, log)
+        except Exception:  # a bug in loading must not stop the watching, nor the bot
+            log.exception("FAQ/flows reload failed: the bot keeps the last good version")
+            continue
+        if fresh is not current.knowledge:
+            helpdesk.engine = Conversation(current.config, fresh)
 
 
 async def _connect(config: Config, timing: Timing) -> AsyncClient:

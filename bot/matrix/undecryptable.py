@@ -6,13 +6,23 @@ new device late, or a key is forwarded on request). So an undecryptable event is
 2. after every sync it tries again to decrypt what is still pending;
 3. if the event is still unreadable after `delay`, the agent gets the French notice
    `matrix.undecryptable` once, and the event stays pending: a late key still gets it answered.
-Pending events live in memory only: a restart forgets them (the notice was sent or is due).
+
+Pending events survive a restart: the sync token moves past the batch that brought them, so the
+homeserver will never hand them over again and memory alone would lose them. They are kept in a
+small JSON file beside nio's crypto store (they are worth something only with that device's
+keys), rewritten atomically (temporary file, fsync, rename) whenever the set changes. An event
+pending for longer than `MAX_AGE` is dropped at load: its key is not coming any more, and the
+agent was told.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Awaitable, Callable
 
 from nio import AsyncClient, EncryptionError, Event, LocalProtocolError, MegolmEvent
@@ -20,23 +30,38 @@ from nio import AsyncClient, EncryptionError, Event, LocalProtocolError, MegolmE
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str, MegolmEvent], Awaitable[None]]
+FILE_NAME = "undecryptable.json"
+MAX_AGE = 7 * 24 * 3600.0  # seconds
 
 
 @dataclass(kw_only=True)
 class _Pending:
     room_id: str
     event: MegolmEvent
+    tell_sender: bool
+    added: float
+    noticed: bool = False
     timer: asyncio.Task | None = field(default=None)
+
+    def to_json(self) -> dict:
+        return {"room_id": self.room_id, "event": self.event.source, "tell_sender": self.tell_sender,
+                "added": self.added, "noticed": self.noticed}
 
 
 class UndecryptableMessages:
-    """The events waiting for their key, each with the timer of its notice."""
+    """The events waiting for their key, each with the timer of its notice.
 
-    def __init__(self, client: AsyncClient, *, delay: float, notify: Notify):
+    `path` is the JSON file that keeps them across restarts; by default `undecryptable.json` in
+    the client's store folder, or memory only for a client without one.
+    """
+
+    def __init__(self, client: AsyncClient, *, delay: float, notify: Notify, path: Path | None = None):
         self.client = client
         self.delay = delay
         self.notify = notify
+        self.path = path if path is not None else _default_path(client)
         self._pending: dict[str, _Pending] = {}
+        self._load()
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -47,10 +72,11 @@ class UndecryptableMessages:
             return
         log.warning("cannot decrypt %s from %s in %s (session %s): asking for the key",
                     event.event_id, event.sender, room_id, event.session_id)
-        pending = _Pending(room_id=room_id, event=event)
-        if tell_sender:
-            pending.timer = asyncio.create_task(self._notice_later(pending))
+        event.room_id = room_id
+        pending = _Pending(room_id=room_id, event=event, tell_sender=tell_sender, added=time.time())
         self._pending[event.event_id] = pending
+        self._save()
+        self._arm(pending)
         try:
             await self.client.request_room_key(event)
         except LocalProtocolError:
@@ -69,7 +95,13 @@ class UndecryptableMessages:
                 pending.timer.cancel()
             log.info("decrypted %s after its key arrived", event_id)
             ready.append((pending.room_id, decrypted))
+        if ready:
+            self._save()
         return ready
+
+    def _arm(self, pending: _Pending) -> None:
+        if pending.tell_sender and not pending.noticed:
+            pending.timer = asyncio.get_running_loop().create_task(self._notice_later(pending))
 
     async def _notice_later(self, pending: _Pending) -> None:
         await asyncio.sleep(self.delay)
@@ -78,8 +110,65 @@ class UndecryptableMessages:
         log.warning("still cannot decrypt %s from %s after %.0fs: asking the agent to send it again",
                     pending.event.event_id, pending.event.sender, self.delay)
         await self.notify(pending.room_id, pending.event)
+        pending.noticed = True  # after a restart, the notice is not said twice
+        self._save()
 
     def close(self) -> None:
         for pending in self._pending.values():
             if pending.timer:
                 pending.timer.cancel()
+
+    # --- the file that carries them over a restart
+
+    def _load(self) -> None:
+        """Pending events of the previous run; a missing or unreadable file means none (logged)."""
+        if self.path is None or not self.path.exists():
+            return
+        try:
+            entries = json.loads(self.path.read_text())["pending"]
+            restored = [_from_json(entry) for entry in entries]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("%s is unreadable (%s): messages waiting for their key are forgotten", self.path, exc)
+            return
+        now = time.time()
+        for pending in restored:
+            if pending is not None and now - pending.added < MAX_AGE:
+                self._pending[pending.event.event_id] = pending
+                self._arm(pending)
+        if self._pending:
+            log.info("%d message(s) still waiting for their key since the last run", len(self._pending))
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        data = json.dumps({"pending": [p.to_json() for p in self._pending.values()]}, ensure_ascii=False)
+        try:
+            write_atomically(self.path, data)
+        except OSError as exc:
+            log.error("could not save %s (%s): a restart would forget messages waiting for their key",
+                      self.path, exc)
+
+
+def _default_path(client: AsyncClient) -> Path | None:
+    store = getattr(client, "store_path", None)
+    return Path(store) / FILE_NAME if store else None
+
+
+def _from_json(entry: dict) -> _Pending | None:
+    event = MegolmEvent.from_dict(entry["event"])
+    if not isinstance(event, MegolmEvent):
+        return None
+    event.room_id = entry["room_id"]
+    return _Pending(room_id=entry["room_id"], event=event, tell_sender=bool(entry["tell_sender"]),
+                    added=float(entry["added"]), noticed=bool(entry["noticed"]))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so a crash leaves either the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)

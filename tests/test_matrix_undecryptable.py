@@ -1,0 +1,47 @@
+"""A message waiting for its key outlives a restart of the bot: the sync token has moved past it,
+so only the bot's own record (undecryptable.json beside the crypto store) can bring it back."""
+from __future__ import annotations
+
+import json
+
+from bot import texts
+from bot.matrix import start
+from bot.matrix.session import store_dir
+from bot.matrix.undecryptable import FILE_NAME
+
+from .conftest import FAST
+from .synapse import Agent, RecordingEngine
+from .test_matrix_resilience import _LateKey, _send_raw
+
+
+async def test_a_message_waiting_for_its_key_is_answered_after_a_restart(homeserver, tmp_path):
+    engine = RecordingEngine()
+    config = homeserver.bot_config(tmp_path / "bot")
+    agent = await Agent.create(homeserver, tmp_path / "agent")
+    bot = await start(config, engine=engine, timing=FAST)
+    try:
+        room = await agent.open_dm(bot.user_id)
+        olm = agent.client.olm
+        olm.create_outbound_group_session(room)  # a megolm session the bot is not given
+        session = olm.outbound_group_sessions[room]
+        first_key = session.session_key
+        session.shared = True
+        encrypted = olm.group_encrypt(room, {"type": "m.room.message",
+                                             "content": {"msgtype": "m.text", "body": "message secret"}})
+        await _send_raw(agent, room, "m.room.encrypted", encrypted)
+        assert (await agent.next_notice(timeout=10)).body == texts.say("matrix.undecryptable")
+        await bot.stop()
+
+        saved = json.loads((store_dir(config.data_dir) / FILE_NAME).read_text())["pending"]
+        assert [(p["room_id"], p["noticed"]) for p in saved] == [(room, True)]
+        # the key arrives while the bot is down
+        olm.outbound_group_sessions[room] = _LateKey(session, first_key)
+        await agent.client.share_group_session(room, ignore_unverified_devices=True)
+
+        bot = await start(config, engine=engine, timing=FAST)
+        assert (await agent.next_notice()).body == "Réponse 1 : message secret"
+        await agent.no_notice(FAST.undecryptable_notice_after + 0.5)  # the notice is not said again
+        assert json.loads((store_dir(config.data_dir) / FILE_NAME).read_text())["pending"] == []
+    finally:
+        await bot.stop()
+        await agent.close()
