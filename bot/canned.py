@@ -36,8 +36,8 @@ def load_canned(path: Path, variables: dict[str, str]) -> dict[str, str]:
         elif not isinstance(text, str) or not text.strip():
             problems.append(Problem(file=str(path), line=line, message=f"« {name} » : texte vide"))
         elif unknown := unknown_variables(text, variables):
-            problems.append(Problem(file=str(path), line=line,
-                                    message=f"« {name} » : variable inconnue {{{unknown[0]}}} (à définir dans variables:)"))
+            message = f"« {name} » : variable inconnue {{{unknown[0]}}} (à définir dans variables:)"
+            problems.append(Problem(file=str(path), line=line, message=message))
         else:
             replies[name] = fill(text.strip(), variables)
     if problems:

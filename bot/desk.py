@@ -6,7 +6,7 @@
                   ──► otherwise the conversation engine; an OpenTicket it returns becomes a
                       numbered ticket, its card in the mediators' room, and one sentence telling
                       the agent when a mediator will answer (bot/hours.py)
-    mediators' room ──► bot/desk_commands.py
+    mediators' room ──► bot/desk_commands.py; a mediator joining gets the list of open tickets
     clock tick      ──► autoclose after autoclose_days, reminders of tickets nobody took
 
 Every method takes a `Ledger` (read by the store inside its write transaction) and returns a
@@ -134,6 +134,17 @@ class Desk:
     def mediator_turn(self, ledger: Ledger, incoming: Incoming, room: MediatorsRoom) -> Decision:
         return replace(desk_commands.handle(self, ledger, incoming, room), time=incoming.time)
 
+    def mediator_joined(self, ledger: Ledger, user: str, name: str | None, now: datetime) -> Decision:
+        """A mediator who joins cannot read what was said before (no past keys): list what is open."""
+        if user not in self.config.mediators and not self.config.mediators_from_room:
+            return Decision()
+        active = ledger.active()
+        if not active:
+            return Decision()
+        lines = [say("tickets.welcome_mediator", name=display_name(name, user)),
+                 *desk_commands.active_lines(active, now), say("tickets.welcome_hint")]
+        return Decision(actions=(ToMediators(text="\n".join(lines)),), time=now)
+
     @staticmethod
     def history_wanted(text: str) -> Callable[[TicketNumber | None], TicketNumber | None]:
         """For the store: which ticket's history a `!ticket N` needs, once the replied ticket is known."""
@@ -153,7 +164,8 @@ class Desk:
             if closed is not None:
                 tickets.append(closed)
                 audit.append(AuditEntry(ticket=ticket.number, who=BOT, move="autoclose", time=now))
-                actions += [Reply(room=ticket.room, text=say("tickets.autoclosed_agent", number=ticket.number, days=days)),
+                told = say("tickets.autoclosed_agent", number=ticket.number, days=days)
+                actions += [Reply(room=ticket.room, text=told),
                             ToMediators(text=say("tickets.autoclosed_room", number=ticket.number, days=days),
                                         ticket=ticket.number)]
             elif needs_reminder(ticket, now, ticket.last_reminder, self.config):

@@ -12,7 +12,7 @@ What the agent reads is signed with the mediator's display name, without Tchap's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable
 
 from .hours import age_text, date_text
@@ -106,8 +106,9 @@ def _reply(turn: Turn, command: Command, text: str | None = None) -> Decision:
     incoming = turn.incoming
     moved = reply(ticket, mediator=incoming.sender, name=turn.name, now=incoming.time)
     body = text if text is not None else command.text
-    relay = RelayToAgent(ticket=ticket.number, room=ticket.room, author=incoming.sender, body=body, media=incoming.media,
-                         text=say("tickets.relay_to_agent", name=turn.name, text=body), source_event=incoming.event_id)
+    relay = RelayToAgent(ticket=ticket.number, room=ticket.room, author=incoming.sender, body=body,
+                         media=incoming.media, text=say("tickets.relay_to_agent", name=turn.name, text=body),
+                         source_event=incoming.event_id)
     actions: list[Action] = [relay]
     audit = []
     if ticket.status is Status.OPEN:  # answering a free ticket takes it: say so, nobody answers twice
@@ -168,12 +169,19 @@ def _list(turn: Turn, command: Command) -> Decision:
     active = turn.ledger.active()
     if not active:
         return Decision(actions=(turn.answer(say("tickets.list_none")),))
-    lines = [say("tickets.list_intro")]
-    for t in sorted(active, key=lambda t: t.reopened_at or t.opened_at):
-        owner = say("tickets.owner_taken", name=t.assignee_name or t.assignee) if t.assignee else say("tickets.owner_free")
-        lines.append(say("tickets.list_line", number=t.number, age=age_text(turn.incoming.time - t.opened_at),
-                         name=display_name(t.agent_name, t.agent), topic=t.topic or t.reason, owner=owner))
+    lines = [say("tickets.list_intro"), *active_lines(active, turn.incoming.time)]
     return Decision(actions=(turn.answer("\n".join(lines)),))
+
+
+def active_lines(active: list[Ticket], now: datetime) -> list[str]:
+    """One line per open or taken ticket, the longest waiting first: age, agent, topic, owner."""
+    lines = []
+    for t in sorted(active, key=lambda t: t.reopened_at or t.opened_at):
+        owner = (say("tickets.owner_taken", name=t.assignee_name or t.assignee) if t.assignee
+                 else say("tickets.owner_free"))
+        lines.append(say("tickets.list_line", number=t.number, age=age_text(now - t.opened_at),
+                         name=display_name(t.agent_name, t.agent), topic=t.topic or t.reason, owner=owner))
+    return lines
 
 
 def _show(turn: Turn, command: Command) -> Decision:

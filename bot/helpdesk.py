@@ -86,6 +86,15 @@ class Helpdesk:
             decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
         return self._decided(decision)
 
+    async def mediator_joined(self, *, event_id: str, user: str, name: str | None, now: datetime) -> bool:
+        """Someone joined the mediators' room: a mediator gets the open tickets they cannot read."""
+        if self.desk is None:
+            return False
+        desk = self.desk
+        decision = await self.store.desk_turn(event_id=event_id, agent=user,
+                                              decide=lambda ledger: desk.mediator_joined(ledger, user, name, now))
+        return self._decided(decision)
+
     async def tick(self, now: datetime) -> bool:
         """The clock's turn (autoclose, reminders); True when it decided something to send."""
         if self.desk is None:

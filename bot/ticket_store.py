@@ -168,9 +168,11 @@ async def _message(db: aiosqlite.Connection, number: TicketNumber, kind: str, au
 async def record_action(db: aiosqlite.Connection, action: Action, txn_id: str, time: datetime) -> None:
     """A relay or a note put in the outbox is also a message of its ticket."""
     if isinstance(action, RelayToAgent):
-        await _message(db, action.ticket, "mediator", action.author, action.body or action.text, time, action.source_event, txn_id)
+        await _message(db, action.ticket, "mediator", action.author, action.body or action.text, time,
+                       action.source_event, txn_id)
     elif isinstance(action, ToMediators) and action.author and action.ticket is not None:
-        await _message(db, action.ticket, "agent", action.author, action.body or action.text, time, action.source_event, txn_id)
+        await _message(db, action.ticket, "agent", action.author, action.body or action.text, time,
+                       action.source_event, txn_id)
     elif isinstance(action, StoreNote):
         await _message(db, action.ticket, "note", action.author, action.text, action.time, action.source_event)
 

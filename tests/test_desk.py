@@ -246,3 +246,14 @@ def test_reminders_during_working_hours_and_autoclose(desk):
     assert texts(said) == ["Votre demande n° 1 est close : elle était sans nouvelles depuis 14 jours. "
                            "Si besoin, écrivez-nous ici.", "#1 clos automatiquement après 14 jours sans activité."]
     assert desk.tickets[1].status is Status.CLOSED
+
+
+def test_a_mediator_who_joins_gets_the_open_tickets_they_cannot_read(desk):
+    assert desk.desk.mediator_joined(desk._ledger(), PAUL, "Paul [Mairie]", WEDNESDAY).actions == ()
+    desk.agent("je veux un médiateur")
+    joined = desk.desk.mediator_joined(desk._ledger(), PAUL, "Paul [Mairie]", WEDNESDAY + timedelta(minutes=46))
+    assert texts(joined.actions)[0].splitlines() == [
+        "Bienvenue Paul ! Les messages d'avant votre arrivée vous sont illisibles ; voici les demandes ouvertes :",
+        "- #1 · 45 min · Jean Martin · badge · libre",
+        "Le détail d'un ticket : !ticket 12 ; pour y répondre : !r 12 votre texte ; toutes les commandes : !aide"]
+    assert desk.desk.mediator_joined(desk._ledger(), EVE, "Eve", WEDNESDAY).actions == ()  # not a mediator

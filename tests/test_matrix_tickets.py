@@ -183,11 +183,12 @@ async def test_one_ticket_from_the_agents_dm_to_the_mediators_room_and_back(home
 
 async def test_outside_hours_the_agent_is_told_when_and_the_clock_reminds_then_closes(homeserver, tmp_path, engine):
     marie = await Member.named(homeserver, tmp_path, "marie", "Marie")
+    paul = await Member.named(homeserver, tmp_path, "paul", "Paul")
     agent = await Member.named(homeserver, tmp_path, "jean", "Jean")
     today = datetime.now(timezone.utc)
     tomorrow = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"][(paris(today).weekday() + 1) % 7]
     hours = {"days": [tomorrow], "start": "08:30", "end": "17:30", "public_holidays": False}
-    config = homeserver.bot_config(tmp_path / "bot", mediators=[marie.user_id], working_hours=hours)
+    config = homeserver.bot_config(tmp_path / "bot", mediators=[marie.user_id, paul.user_id], working_hours=hours)
     bot = await start(config, engine=engine, timing=replace(FAST, tick_every=0.2))
     clock = [today]
     bot.bot.clock = lambda: clock[0]
@@ -201,6 +202,10 @@ async def test_outside_hours_the_agent_is_told_when_and_the_clock_reminds_then_c
         told = await agent.notice("Votre demande porte le n° 1.")
         assert "Un médiateur vous répondra demain à 8 h 30" in told.body
         await marie.notice("#1 · Jean")
+        await paul.join_invited(room)  # late: the card may be unreadable to him, so the open tickets are listed
+        while not (await paul.next_notice()).body.startswith("Bienvenue Paul !"):
+            pass  # the card, when his client could decrypt it
+        await marie.notice("Bienvenue Paul !")
 
         opening = next_opening(today, config.working_hours)
         clock[0] = opening + timedelta(minutes=10)  # the ticket has waited all night: reminded at once
@@ -215,5 +220,5 @@ async def test_outside_hours_the_agent_is_told_when_and_the_clock_reminds_then_c
         assert (await bot.store.tickets())[0].status is Status.CLOSED
     finally:
         await bot.stop()
-        await marie.close()
-        await agent.close()
+        for person in (marie, paul, agent):
+            await person.close()

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, RoomMessagesResponse,
-                 SyncError, SyncResponse)
+from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, RoomMemberEvent,
+                 RoomMessagesResponse, SyncError, SyncResponse)
 
 from .. import texts
 from ..config import Config
@@ -180,6 +180,9 @@ class MatrixBot:
 
     async def _on_event(self, room_id: str, event) -> None:
         room = self.client.rooms.get(room_id)
+        if isinstance(event, RoomMemberEvent):
+            await self._on_member(room_id, room, event)
+            return
         if isinstance(event, MegolmEvent):
             event.room_id = room_id
             if event.sender != self.client.user_id and event_time(event) >= self.since:
@@ -195,6 +198,15 @@ class MatrixBot:
             await self._turn(incoming, _members(room))
         elif await self._addressed(room_id, room, event):
             await self._turn(incoming)
+
+    async def _on_member(self, room_id: str, room: MatrixRoom | None, event: RoomMemberEvent) -> None:
+        """A new member of the mediators' room is told what is open (they cannot read the past)."""
+        if (not self._is_mediators_room(room_id, room) or event.membership != "join"
+                or event.prev_membership == "join" or event.state_key == self.client.user_id
+                or event_time(event) < self.since):
+            return
+        await self.helpdesk.mediator_joined(event_id=event.event_id, user=event.state_key,
+                                            name=event.content.get("displayname"), now=event_time(event))
 
     async def _turn(self, incoming: Incoming, mediators: MediatorsRoom | None = None) -> None:
         typing = asyncio.create_task(self._typing_later(incoming.room))
