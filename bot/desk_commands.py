@@ -192,7 +192,7 @@ def _show(turn: Turn, command: Command) -> Decision:
         lines.append(say("tickets.show_mark", mark=ticket.mark))
     if turn.ledger.history:
         lines.append(say("tickets.show_history"))
-    lines += [say("tickets.history_line", date=date_text(line.time), who=_who(line.kind, line.author),
+    lines += [say("tickets.history_line", date=date_text(line.time), who=_who(turn, ticket, line.kind, line.author),
                   text=_history_text(line.kind, line.text)) for line in turn.ledger.history]
     return Decision(actions=(turn.answer("\n".join(lines)),))
 
@@ -205,8 +205,11 @@ def _history_text(kind: str, text: str) -> str:
     return f"{say(f'tickets.move_{move}')} {detail}".strip()
 
 
-def _who(kind: str, author: str | None) -> str:
-    name = display_name(None, author or "")
+def _who(turn: Turn, ticket: Ticket, kind: str, author: str | None) -> str:
+    """Names, not ids: the agent's from the ticket, the mediators' as the room shows them."""
+    author = author or ""
+    known = ticket.agent_name if author == ticket.agent else turn.room.names.get(author)
+    name = display_name(known, author)
     if kind == "note":
         return say("tickets.history_note", name=name)
     if kind == "audit":

@@ -166,9 +166,10 @@ def close(ticket: Ticket, *, now: datetime) -> Ticket:
 
 
 def reopen(ticket: Ticket, *, now: datetime) -> Ticket:
-    """Back to `open` with no assignee, so the reminders pick it up again."""
+    """Back to `open` with no assignee, so the reminders pick it up again; the next close asks
+    for a new mark (the audit trail keeps the old one)."""
     status = _check(ticket, Move.REOPEN)
-    return replace(ticket, status=status, assignee=None, assignee_name=None,
+    return replace(ticket, status=status, assignee=None, assignee_name=None, mark=None,
                    closed_at=None, reopened_at=now, updated_at=now)
 
 
@@ -179,7 +180,7 @@ def agent_wrote(ticket: Ticket, *, now: datetime, reopen_days: int) -> Ticket | 
         if ticket.closed_at is None or now - ticket.closed_at > timedelta(days=reopen_days):
             return None
         status = _check(ticket, Move.AGENT_WROTE)
-        return replace(ticket, status=status, assignee=None, assignee_name=None,
+        return replace(ticket, status=status, assignee=None, assignee_name=None, mark=None,
                        closed_at=None, reopened_at=now, updated_at=now)
     return replace(ticket, status=_check(ticket, Move.AGENT_WROTE), updated_at=now)
 

@@ -134,6 +134,9 @@ def test_the_whole_life_of_a_ticket(desk):
     said = desk.agent("4")
     assert texts(said) == ["Merci pour votre note (4/5) !", "#1 : l'agent a donné la note 4/5."]
     assert desk.tickets[1].mark == 4 and desk.tickets[1].status is Status.CLOSED
+    desk.mediator(MARIE, "!rouvrir 1")
+    desk.mediator(MARIE, "!clore 1")
+    assert texts(desk.agent("5"))[0] == "Merci pour votre note (5/5) !"  # a new close, a new mark
 
 
 def test_the_agent_writing_after_close_reopens_within_reopen_days_and_starts_anew_after(desk):

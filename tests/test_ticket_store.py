@@ -77,6 +77,10 @@ async def test_a_ticket_is_stored_with_its_card_link_messages_and_audit(helpdesk
     assert ("mediator", "je m'en occupe") in history
     assert ("note", "à rappeler") in history
     assert [text for kind, text in history if kind == "audit"] == ["open", "reply", "close", "mark 5"]
+    await helpdesk.mediator_turn(said("$m4", PAUL, "!ticket 1", 6), MediatorsRoom(names={MARIE: "Marie [DINUM]"}))
+    shown = [item.action.text for item in await store.pending_outbox()][-1]
+    assert "note de Marie : à rappeler" in shown and "Jean Martin : c'est urgent" in shown
+    assert "suivi (Marie) : clôture" in shown and "suivi (Jean Martin) : note 5" in shown
     relay = next(a for a in sent if isinstance(a, RelayToAgent))
     assert relay.room == DM
     assert await store.ticket_of_event("$a2") == 1 and await store.ticket_of_event("$m1") == 1
