@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, RoomMemberEvent,
-                 RoomMessagesResponse, SyncError, SyncResponse)
+from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, ReactionEvent,
+                 RoomMemberEvent, RoomMessagesResponse, SyncError, SyncResponse)
 
 from .. import texts
 from ..config import Config
@@ -195,7 +195,8 @@ class MatrixBot:
         if incoming is None:
             return
         if self._is_mediators_room(room_id, room):
-            await self._turn(incoming, _members(room))
+            if not isinstance(event, ReactionEvent):  # a 👍 on a card is for colleagues, not for the agent
+                await self._turn(incoming, _members(room))
         elif await self._addressed(room_id, room, event):
             await self._turn(incoming)
 
