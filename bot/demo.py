@@ -43,7 +43,7 @@ async def demo(config: Config | None = None, *, keep_running: bool = True) -> No
         bot_config = replace(config, homeserver=server.url, user_id=accounts["bot"][0], password=accounts["bot"][1],
                              access_token=None, email=None, data_dir=folder / "bot", allowed_domains=(),
                              allowed_users=(accounts["agente"][0], accounts["mediateur"][0]),
-                             mediators_room=mediators_room)
+                             mediators_room=mediators_room, mediators=(accounts["mediateur"][0],))
         bot = await start(bot_config, engine=engine)
         await mediator.wait_for(lambda: mediator.has_joined(mediators_room, bot.user_id), 30)
         agent = await Person.login(server.url, *accounts["agente"], folder / "agent", device_name="telephone")
