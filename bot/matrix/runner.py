@@ -112,7 +112,7 @@ def _reload_knowledge_while(task: asyncio.Task, helpdesk: Helpdesk, *, every: fl
     """Watch faq/ and flows/ for as long as `task` (the sync loop) runs; nothing to stop by hand."""
     from ..conversation import Engine as Conversation
     if not isinstance(helpdesk.engine, Conversation):
-        return  # a stand-in engine (tests, benchmark) has no files to reload
+        return  # a stand-in engine (tests) has no files to reload
     watcher = asyncio.create_task(_watch_knowledge(helpdesk, every), name="knowledge-reload")
     task.add_done_callback(lambda _: watcher.cancel())
 
