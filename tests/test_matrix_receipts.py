@@ -41,3 +41,18 @@ async def test_a_message_for_someone_else_is_not_marked_read(homeserver, tmp_pat
     finally:
         await bot.stop()
         await agent.close()
+
+
+async def test_a_quick_answer_shows_no_typing(homeserver, tmp_path):
+    """"typing…" only when a turn is slow (Timing.typing_after): an instant answer does not flicker."""
+    agent = await Agent.create(homeserver, tmp_path / "agent")
+    bot = await start(homeserver.bot_config(tmp_path / "bot"), engine=RecordingEngine(), timing=FAST)
+    try:
+        room = await agent.open_dm(bot.user_id)
+        asked = await agent.say(room, "un")
+        assert (await agent.next_notice()).body == "Réponse 1 : un"
+        await agent.wait_for(lambda: agent.has_read(room, bot.user_id, asked), timeout=10)
+        assert (room, bot.user_id) not in agent.seen_typing
+    finally:
+        await bot.stop()
+        await agent.close()

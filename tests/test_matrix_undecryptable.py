@@ -3,11 +3,14 @@ so only the bot's own record (undecryptable.json beside the crypto store) can br
 from __future__ import annotations
 
 import json
+import time
+
+from nio import AsyncClient
 
 from bot import texts
 from bot.matrix import start
 from bot.matrix.session import store_dir
-from bot.matrix.undecryptable import FILE_NAME
+from bot.matrix.undecryptable import FILE_NAME, MAX_AGE, UndecryptableMessages, write_atomically
 
 from .conftest import FAST
 from .synapse import Agent, RecordingEngine
@@ -45,3 +48,34 @@ async def test_a_message_waiting_for_its_key_is_answered_after_a_restart(homeser
     finally:
         await bot.stop()
         await agent.close()
+
+
+def _megolm_source(event_id: str) -> dict:
+    return {"type": "m.room.encrypted", "event_id": event_id, "sender": "@agent:localhost",
+            "origin_server_ts": 1_700_000_000_000,
+            "content": {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEn...", "sender_key": "key",
+                        "session_id": "session", "device_id": "PHONE"}}
+
+
+async def test_the_file_keeps_recent_events_and_forgets_old_or_unreadable_ones(tmp_path, caplog):
+    client = AsyncClient("http://127.0.0.1:9", "@bot:localhost")  # never connects: nothing is sent here
+    path = tmp_path / FILE_NAME
+
+    async def notify(room_id, event):
+        raise AssertionError("no notice: both were noticed already")
+
+    try:
+        now = time.time()
+        entries = [{"room_id": "!r:localhost", "event": _megolm_source(event_id), "tell_sender": True,
+                    "added": added, "noticed": True}
+                   for event_id, added in (("$recent", now - 60), ("$old", now - MAX_AGE - 60))]
+        write_atomically(path, json.dumps({"pending": entries}))
+        pending = UndecryptableMessages(client, delay=0.01, notify=notify, path=path)
+        assert len(pending) == 1 and pending._pending["$recent"].event.room_id == "!r:localhost"
+        pending.close()
+
+        path.write_text("{not json")
+        assert len(UndecryptableMessages(client, delay=0.01, notify=notify, path=path)) == 0
+        assert "is unreadable" in caplog.text
+    finally:
+        await client.close()
