@@ -1,6 +1,6 @@
 """Reply round trip: the helpdesk bot against a bare echo bot, side by side on one local Synapse.
 
-    python benchmarks/roundtrip.py [--messages 300] [--runs 3]
+    python benchmarks/roundtrip.py [--messages 300] [--runs 3] [--phases]
 
 One throwaway Tchap-like Synapse; two bots, each in an encrypted DM with its own agent (matrix-nio):
 - echo:     a bare nio bot that answers every message with an m.notice (the floor: sync + send);
@@ -13,11 +13,15 @@ alternates too (the one going second inherits the first one's leftovers: its age
 its read receipt). The time measured is from the agent's send to the first notice it gets back.
 Prints p50 / p95 / p99 for each and the ratios, for each of `--runs` runs on the same server and
 for all runs together (one run of a few hundred messages moves by a few percent from run to run).
+`--phases` also prints, from the bots' process, where each bot's time goes: from the sync response
+that brings a message to the start of the answer's PUT, the PUT itself, and the helpdesk's engine
+and store calls (medians per call, in ms).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import shutil
@@ -25,6 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
@@ -77,6 +82,63 @@ class EchoBot:
         await self.client.close()
 
 
+class Phases:
+    """Wall-clock timings taken by wrapping a few methods of the running bots (behaviour unchanged)."""
+
+    STORE_CALLS = ("is_direct", "is_handled", "desk_turn", "commit_turn", "load_state", "save_sync_token",
+                   "pending_outbox", "mark_sent")
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self._synced: dict[str, float] = {}
+
+    def watch_http(self, client: AsyncClient, bot: str) -> None:
+        send = client.send
+
+        async def timed(method: str, path: str, *args, **kwargs):
+            started = time.perf_counter()
+            response = await send(method, path, *args, **kwargs)
+            ended = time.perf_counter()
+            if "/sync" in path:
+                self._synced[bot] = ended
+            elif "/send/m.room." in path:
+                self.times[f"{bot}: sync response -> answer PUT"].append(started - self._synced.get(bot, started))
+                self.times[f"{bot}: answer PUT"].append(ended - started)
+            return response
+        client.send = timed
+
+    def watch_calls(self, obj: object, names: tuple[str, ...], label: str) -> None:
+        for name in names:
+            if hasattr(obj, name):
+                setattr(obj, name, self._timed(getattr(obj, name), f"{label}.{name}"))
+
+    def _timed(self, call, label: str):
+        if asyncio.iscoroutinefunction(call):
+            @functools.wraps(call)
+            async def timed_async(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return await call(*args, **kwargs)
+                finally:
+                    self.times[label].append(time.perf_counter() - started)
+            return timed_async
+
+        @functools.wraps(call)
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self.times[label].append(time.perf_counter() - started)
+        return timed
+
+    def print(self) -> None:
+        print("Where the bots' time goes (median ms per call, calls counted):", file=sys.stderr)
+        for label in sorted(self.times):
+            values = self.times[label]
+            print(f"  {label:44}{statistics.median(values) * 1000:>8.2f}{len(values):>7}", file=sys.stderr)
+
+
 async def round_trip(agent: Person, room: str, text: str) -> float:
     """Seconds from send to the first notice back; later notices of the same turn are drained."""
     while not agent.notices.empty():
@@ -98,7 +160,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(samples) * 1000, "p95": cuts[94] * 1000, "p99": cuts[98] * 1000}
 
 
-async def main(messages: int, runs: int) -> None:
+async def main(messages: int, runs: int, phases: bool) -> None:
     logging.basicConfig(level=logging.ERROR)
     folder = Path(tempfile.mkdtemp(prefix="helpdesk-bench-"))
     server = await asyncio.to_thread(start_synapse, folder / "synapse")
@@ -112,7 +174,7 @@ async def main(messages: int, runs: int) -> None:
                     for name in ("echo", "helpdesk", "agent_echo", "agent_helpdesk")}
         bots = await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--bots", json.dumps({"url": server.url, "folder": str(folder),
-                                                            "accounts": accounts}),
+                                                            "accounts": accounts, "phases": phases}),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         if (await bots.stdout.readline()).strip() != b"ready":
             raise RuntimeError("the bots did not start (see their errors above)")
@@ -154,12 +216,20 @@ async def serve_bots(setup: dict) -> None:
                                    password=accounts["helpdesk"][1], data_dir=folder / "helpdesk",
                                    allowed_domains=(), allowed_users=(), mediators_room=None, mediators=()),
                            timing=Timing())
+    phases = Phases() if setup["phases"] else None
+    if phases:
+        phases.watch_http(echo.client, "echo")
+        phases.watch_http(helpdesk.client, "helpdesk")
+        phases.watch_calls(helpdesk.bot.helpdesk.engine, ("handle",), "engine")
+        phases.watch_calls(helpdesk.store, Phases.STORE_CALLS, "store")
     try:
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.read)
     finally:
         await helpdesk.stop()
         await echo.stop()
+        if phases:
+            phases.print()
 
 
 async def measure(rooms: dict[str, tuple[Person, str]], questions: list[str], messages: int) -> dict[str, list[float]]:
@@ -184,9 +254,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--phases", action="store_true", help="also print where the bots' time goes")
     parser.add_argument("--bots", help=argparse.SUPPRESS)  # internal: run the bots' process
     arguments = parser.parse_args()
     if arguments.bots:
         asyncio.run(serve_bots(json.loads(arguments.bots)))
     else:
-        asyncio.run(main(arguments.messages, arguments.runs))
+        asyncio.run(main(arguments.messages, arguments.runs, arguments.phases))
