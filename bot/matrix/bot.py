@@ -115,8 +115,10 @@ class MatrixBot:
             missed = await self._backfill(room_id, info.timeline.prev_batch) if info.timeline.limited else []
             for event in [*missed, *info.timeline.events]:
                 await self._on_event(room_id, event)
-        await self.store.save_sync_token(response.next_batch)
+        # answers first: the batch's events are already stored as handled, so a crash before the
+        # token is saved only refetches a batch whose events are then skipped
         await self.helpdesk.drain()
+        await self.store.save_sync_token(response.next_batch)
         self._acknowledge()
 
     def _filter(self) -> dict:
