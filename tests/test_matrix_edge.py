@@ -50,6 +50,15 @@ def test_a_reply_keeps_the_event_it_answers():
     assert convert(ev, room_id="!r:localhost", own_user=BOT, since=SINCE).reply_to == "$q"
 
 
+def test_a_message_in_a_thread_answers_the_thread_root():
+    """Element puts a mediator's thread message under the card; Tchap for Android sends plain replies."""
+    ev = event({"msgtype": "m.text", "body": "je m'en occupe",
+                "m.relates_to": {"rel_type": "m.thread", "event_id": "$card", "is_falling_back": True,
+                                 "m.in_reply_to": {"event_id": "$last-in-thread"}}})
+    incoming = convert(ev, room_id="!r:localhost", own_user=BOT, since=SINCE)
+    assert (incoming.text, incoming.reply_to) == ("je m'en occupe", "$card")
+
+
 def test_an_edit_carries_the_new_text():
     ev = event({"msgtype": "m.text", "body": "* congé maladie",
                 "m.new_content": {"msgtype": "m.text", "body": "congé maladie"},

@@ -66,12 +66,21 @@ def _message(event: RoomMessageText | RoomMessageEmote, room_id: str, sender_nam
         content = content.get("m.new_content") or {}
         reply_to = None
     else:
-        reply_to = (relates.get("m.in_reply_to") or {}).get("event_id")
+        reply_to = replied_event(content)
     text = message_text(content, is_reply=reply_to is not None)
     if not text:
         return None
     return Incoming(sender=event.sender, room=room_id, text=text, event_id=event.event_id,
                     time=event_time(event), reply_to=reply_to, sender_name=sender_name)
+
+
+def replied_event(content: dict) -> str | None:
+    """The event a message answers: its rich-reply target, or in a thread the thread's root (the card
+    a mediator opened the thread on), so threads and plain replies (Tchap for Android) both work."""
+    relates = content.get("m.relates_to") or {}
+    if relates.get("rel_type") == "m.thread":
+        return relates.get("event_id")
+    return (relates.get("m.in_reply_to") or {}).get("event_id")
 
 
 def message_text(content: dict, *, is_reply: bool = False) -> str:

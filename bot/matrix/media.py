@@ -17,7 +17,7 @@ from nio import AsyncClient, MemoryDownloadResponse, RoomEncryptedMedia, RoomMes
 from nio.crypto.attachments import decrypt_attachment
 
 from ..messages import Incoming, Media
-from .events import event_time
+from .events import event_time, replied_event
 
 
 def media_incoming(event, *, room_id: str, own_user: str, since, sender_name: str | None) -> Incoming | None:
@@ -35,9 +35,8 @@ def media_incoming(event, *, room_id: str, own_user: str, since, sender_name: st
     name = str(content.get("filename") or content.get("body") or "fichier")
     media = Media(msgtype=str(content.get("msgtype", "m.file")), name=name, url=url,
                   mimetype=info.get("mimetype"), size=info.get("size"), file=file)
-    reply_to = ((content.get("m.relates_to") or {}).get("m.in_reply_to") or {}).get("event_id")
     return Incoming(sender=event.sender, room=room_id, text=name, event_id=event.event_id, time=event_time(event),
-                    reply_to=reply_to, sender_name=sender_name, media=media)
+                    reply_to=replied_event(content), sender_name=sender_name, media=media)
 
 
 async def fetch(client: AsyncClient, media: Media) -> bytes | Any:
