@@ -153,6 +153,12 @@ class Desk:
             return command.ticket if command is not None and command.verb is Verb.SHOW else None
         return wanted
 
+    @staticmethod
+    def stats_wanted(text: str) -> bool:
+        """For the store: `!stats` needs every agent's last activity, other turns do not."""
+        command = parse_command(text)
+        return command is not None and command.verb is Verb.STATS
+
     # --- the clock
 
     def tick(self, ledger: Ledger, now: datetime) -> Decision:

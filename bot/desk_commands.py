@@ -234,7 +234,10 @@ def _preview(text: str, chars: int = 70) -> str:
 
 
 def _stats(turn: Turn, command: Command) -> Decision:
-    values = stats(turn.ledger.tickets.values(), turn.incoming.time)
+    values = stats(turn.ledger.tickets.values(), turn.incoming.time, turn.ledger.agents_seen)
+    agents, helped = values["agents_week"], values["agents_helped_week"]
+    values["human_share"] = (say("tickets.human_share", percent=round(100 * helped / agents), helped=helped, agents=agents)
+                             if agents else say("tickets.nothing_yet"))
     for key in ("median_first_reply", "median_close"):
         values[key] = age_text(values[key]) if isinstance(values[key], timedelta) else say("tickets.nothing_yet")
     mean = values["mean_mark"]

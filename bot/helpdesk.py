@@ -82,7 +82,7 @@ class Helpdesk:
         desk = self.desk
         decision = await self.store.desk_turn(
             event_id=incoming.event_id, agent=incoming.sender, reply_to=incoming.reply_to,
-            history_of=Desk.history_wanted(incoming.text),
+            history_of=Desk.history_wanted(incoming.text), with_activity=Desk.stats_wanted(incoming.text),
             decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
         return self._decided(decision)
 

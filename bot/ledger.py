@@ -33,6 +33,7 @@ class Ledger:
     replied: TicketNumber | None = None  # the ticket of the message the incoming one replies to
     history: tuple[HistoryLine, ...] = ()  # of the ticket a `!ticket N` asks for
     state: dict | None = None  # the agent's conversation state (agent turns only)
+    agents_seen: tuple[datetime, ...] = ()  # each agent's last message (only for `!stats`)
 
     def of_agent(self, agent: UserID) -> list[Ticket]:
         """The agent's tickets, newest first."""

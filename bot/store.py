@@ -283,7 +283,7 @@ class Store:
     async def desk_turn(self, *, decide: Callable[[Ledger], Decision], event_id: str | None = None,
                         agent: str = "", reply_to: str | None = None,
                         history_of: Callable[[TicketNumber | None], TicketNumber | None] | None = None,
-                        with_state: bool = False) -> Decision | None:
+                        with_state: bool = False, with_activity: bool = False) -> Decision | None:
         """Read the ledger, decide, and write the decision, in ONE write transaction.
 
         `decide` is pure and runs while the transaction holds the write lock, so what it read is
@@ -300,13 +300,15 @@ class Store:
                 if cursor.rowcount == 0:
                     return None
             state = await self.load_state(agent) if with_state else None
-            ledger = await ticket_store.load_ledger(db, reply_to=reply_to, history_of=history_of, state=state)
+            ledger = await ticket_store.load_ledger(db, reply_to=reply_to, history_of=history_of, state=state,
+                                                    with_activity=with_activity)
             decision = decide(ledger)
             if decision.state is not None:
                 await db.execute(
                     "INSERT INTO agents (agent, state, updated_at) VALUES (?, ?, ?) "
                     "ON CONFLICT(agent) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-                    (agent, json.dumps(decision.state, ensure_ascii=False), _now()))
+                    (agent, json.dumps(decision.state, ensure_ascii=False),
+                     decision.time.isoformat() if decision.time else _now()))  # the message's time: !stats counts it
             await ticket_store.write_decision(db, decision)
             await self._enqueue(db, decision.actions, event_id, decision.time)
         return decision

@@ -113,13 +113,15 @@ async def card_event(db: aiosqlite.Connection, number: TicketNumber) -> str | No
 
 async def load_ledger(db: aiosqlite.Connection, *, reply_to: str | None = None,
                       history_of: Callable[[TicketNumber | None], TicketNumber | None] | None = None,
-                      state: dict | None = None) -> Ledger:
+                      state: dict | None = None, with_activity: bool = False) -> Ledger:
     tickets = {t.number: t for t in map(_ticket, await _all(db, f"SELECT {', '.join(COLUMNS)} FROM tickets"))}
     replied = await ticket_of_event(db, reply_to) if reply_to else None
     wanted = history_of(replied) if history_of else None
     history = await load_history(db, wanted) if wanted in tickets else ()
+    seen = tuple(datetime.fromisoformat(row[0]) for row in await _all(db, "SELECT updated_at FROM agents")) \
+        if with_activity else ()
     return Ledger(tickets=tickets, next_number=max(tickets, default=0) + 1, replied=replied,
-                  history=history, state=state)
+                  history=history, state=state, agents_seen=seen)
 
 
 async def load_history(db: aiosqlite.Connection, number: TicketNumber) -> tuple[HistoryLine, ...]:

@@ -345,9 +345,10 @@ def card_text(ticket: Ticket) -> str:
 
 # --- Statistics -------------------------------------------------------------------------------
 
-def stats(tickets: Iterable[Ticket], now: datetime) -> dict[str, object]:
+def stats(tickets: Iterable[Ticket], now: datetime, agents_seen: Iterable[datetime] = ()) -> dict[str, object]:
     """Counts for today and this week (Paris days, weeks from Monday), medians as timedeltas,
-    the mean mark; None where there is nothing to measure yet."""
+    the mean mark; None where there is nothing to measure yet. `agents_seen` is each agent's last
+    message: this week's agents against those of them who needed a human gives the share."""
     tickets = list(tickets)
     today = paris(now).date()
     monday = today - timedelta(days=today.weekday())
@@ -367,4 +368,6 @@ def stats(tickets: Iterable[Ticket], now: datetime) -> dict[str, object]:
         "median_first_reply": statistics.median(replies) if replies else None,
         "median_close": statistics.median(closes) if closes else None,
         "mean_mark": statistics.fmean(marks) if marks else None,
+        "agents_week": sum(since(seen, monday) for seen in agents_seen),
+        "agents_helped_week": len({t.agent for t in tickets if since(t.opened_at, monday)}),
     }

@@ -129,3 +129,17 @@ async def test_the_tick_reminds_once_and_survives_a_reopen_of_the_store(tmp_path
         assert len(reminders) == 1 and reminders[0].text.startswith("Rappel : #1")
     finally:
         await store.close()
+
+
+async def test_stats_count_the_agents_who_needed_a_human_this_week(helpdesk):
+    await helpdesk.turn(said("$a1", AGENT, "je veux un médiateur"))
+    await helpdesk.turn(said("$b1", "@other:localhost", "bonjour", minutes=5))
+    await helpdesk.drain()
+    await helpdesk.mediator_turn(said("$m1", MARIE, "!stats", minutes=10), MediatorsRoom())
+    figures = (await _sent(helpdesk))[-1]
+    assert figures.room == ROOM and "agents passés par un médiateur cette semaine : 50 % (1 sur 2 agents venus écrire)" in figures.text
+
+
+async def _sent(helpdesk):
+    await helpdesk.drain()
+    return helpdesk.sender.sent

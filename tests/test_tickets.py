@@ -271,7 +271,16 @@ def test_stats():
         "median_first_reply": timedelta(minutes=20),
         "median_close": (timedelta(hours=2) + timedelta(days=2)) / 2,
         "mean_mark": 4.5,
+        "agents_week": 0, "agents_helped_week": 1,
     }
+
+
+def test_stats_tell_how_many_agents_needed_a_human_this_week():
+    monday = datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)
+    tickets = [ticket(opened_at=NOW), ticket(opened_at=monday - timedelta(days=3))]  # one this week
+    seen = [NOW, monday, NOW - timedelta(hours=2), monday - timedelta(days=1)]  # three agents this week
+    figures = stats(tickets, NOW, seen)
+    assert (figures["agents_helped_week"], figures["agents_week"]) == (1, 3)
 
 
 def test_stats_with_nothing_yet():
