@@ -337,10 +337,18 @@ def card_text(ticket: Ticket) -> str:
                  topic=ticket.topic or say("tickets.no_topic"), reason=ticket.reason)
     lines = [header]
     lines += [say("tickets.card_line", time=paris(line.time).strftime("%H:%M"),
-                  author=say(f"tickets.author_{line.author}"), text=line.text)
+                  author=say(f"tickets.author_{line.author}"),
+                  text=line.text if line.author == "agent" else _gist(line.text))
               for line in ticket.transcript]
     lines += [say("tickets.card_field", name=name, value=value) for name, value in ticket.fields.items()]
     return "\n".join(lines)
+
+
+def _gist(text: str, chars: int = 90) -> str:
+    """The bot's own lines on a card: their first line is enough to follow (mediators read on phones);
+    the agent's words are always shown whole."""
+    first = text.strip().split("\n", 1)[0]
+    return first if len(first) <= chars and first == text.strip() else first[:chars].rstrip() + " …"
 
 
 # --- Statistics -------------------------------------------------------------------------------

@@ -286,3 +286,16 @@ def test_stats_tell_how_many_agents_needed_a_human_this_week():
 def test_stats_with_nothing_yet():
     assert stats([], NOW)["median_close"] is None
     assert stats([], NOW)["mean_mark"] is None
+
+
+def test_a_card_shows_the_agent_whole_and_the_bot_in_brief():
+    long_answer = "1. Allez sur https://messagerie.ville.example.fr\n2. Touchez « Mot de passe oublié ».\n3. …"
+    story = "Bonjour, je travaille à la crèche depuis 12 ans\net je n'ai jamais utilisé la messagerie"
+    card = ticket(transcript=(
+        TranscriptLine(time=NOW, author="agent", text=story),
+        TranscriptLine(time=NOW, author="bot", text=long_answer),
+    ))
+    lines = card_text(card).splitlines()
+    assert lines[1:] == ["10:00 Agent : Bonjour, je travaille à la crèche depuis 12 ans",
+                         "et je n'ai jamais utilisé la messagerie",
+                         "10:00 Assistant : 1. Allez sur https://messagerie.ville.example.fr …"]
