@@ -27,7 +27,7 @@ from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import aiosqlite
 
-from . import messages, ticket_store
+from . import messages, retention, ticket_store
 from .ledger import Decision, Ledger
 from .messages import Action, RecordFeedback
 from .tickets import Ticket, TicketNumber
@@ -249,7 +249,7 @@ class Store:
             txn_id = f"hd{uuid.uuid4().hex}"
             await db.execute(
                 "INSERT INTO outbox (txn_id, event_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                (txn_id, event_id, kind, payload, _now()))
+                (txn_id, event_id, kind, payload, time.isoformat() if time else _now()))
             await ticket_store.record_action(db, action, txn_id, time or datetime.now(timezone.utc))
             if isinstance(action, RecordFeedback):
                 await db.execute(
@@ -312,6 +312,11 @@ class Store:
             await ticket_store.write_decision(db, decision)
             await self._enqueue(db, decision.actions, event_id, decision.time)
         return decision
+
+    async def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
+        """Erase agents' words older than the retention period (bot/retention.py), in one transaction."""
+        async with self.transaction() as db:
+            return await retention.purge(db, now, retention_days)
 
     async def tickets(self) -> list[Ticket]:
         """Every ticket, by number (light rows: no transcript)."""

@@ -59,6 +59,7 @@ class Timing:
     first_backoff: float = 1.0
     max_backoff: float = 30.0
     tick_every: float = 60.0  # seconds between two looks at tickets (autoclose, reminders)
+    purge_every: float = 3600.0  # seconds between two erasures of what is past retention_days
 
 
 class MatrixBot:
@@ -246,15 +247,26 @@ class MatrixBot:
 
         Starts after the first sync: before it, nio does not know the rooms to send to."""
         await self.ready.wait()
+        last_purge = None
         while True:
             await asyncio.sleep(self.timing.tick_every)
             try:
                 if await self.helpdesk.tick(self.clock()):
                     await self.helpdesk.drain()
+                if last_purge is None or (self.clock() - last_purge).total_seconds() >= self.timing.purge_every:
+                    last_purge = self.clock()
+                    await self._purge(last_purge)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("ticket tick failed; trying again at the next one")
+
+    async def _purge(self, now: datetime) -> None:
+        """What the welcome promises: agents' words erased after retention_days (bot/retention.py)."""
+        erased = await self.store.purge(now, self.config.retention_days)
+        if any(erased.values()):
+            log.info("retention (%d days): erased %s", self.config.retention_days,
+                     ", ".join(f"{n} {what}" for what, n in erased.items() if n))
 
     # --- presence of mind: typing and read receipts, never delaying an answer
 
