@@ -27,8 +27,9 @@ from .ledger import AuditEntry, Decision, Ledger
 from .lexicon import surface
 from .messages import Action, Incoming, OpenTicket, PostCard, Reply, ToMediators
 from .texts import say, words
-from .tickets import (Status, Ticket, TicketNumber, Verb, agent_wrote, autoclose, card_text, display_name,
-                      needs_reminder, new_ticket, parse_command)
+from .commands import Verb, parse_command
+from .tickets import (Status, Ticket, TicketNumber, agent_wrote, autoclose, card_text, display_name,
+                      needs_reminder, new_ticket)
 
 EngineTurn = Callable[[dict | None, Incoming], tuple[dict, list[Action]]]
 MARK = re.compile(r"\s*([1-5])\s*(?:/\s*5)?\s*(?:[.!]*)\s*")

@@ -19,8 +19,9 @@ from .hours import age_text, date_text
 from .ledger import AuditEntry, Decision, Ledger
 from .messages import Action, Incoming, RelayToAgent, Reply, StoreNote
 from .texts import say
-from .tickets import (Command, Status, Ticket, TicketError, Verb, assign, card_text, close, display_name, note,
-                      parse_command, reopen, reply, stats, take)
+from .commands import Command, Verb, parse_command
+from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
+                      stats, take)
 
 if TYPE_CHECKING:
     from .desk import Desk

@@ -20,7 +20,7 @@ from typing import Callable
 
 import aiosqlite
 
-from .ledger import AuditEntry, Decision, HistoryLine, Ledger
+from .ledger import Decision, HistoryLine, Ledger
 from .messages import Action, RelayToAgent, StoreNote, ToMediators
 from .tickets import Status, Ticket, TicketNumber
 

@@ -1,4 +1,5 @@
-"""Tickets: an agent handed to a human mediator, and the mediators' commands on them.
+"""Tickets: an agent handed to a human mediator, and the moves a ticket can make (bot/commands.py reads
+the mediators' commands that ask for them).
 
 Pure core, like the rest of the conversation logic: every function takes `now` and returns a new
 `Ticket` (or a value); the store persists it and the Matrix layer posts cards and replies.
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -206,117 +206,6 @@ def needs_reminder(ticket: Ticket, now: datetime, last_reminder: datetime | None
     if last_reminder is None or last_reminder < waiting_since:
         return True
     return now - last_reminder >= timedelta(minutes=config.reminder_every_minutes)
-
-
-# --- Mediators' commands ----------------------------------------------------------------------
-
-class Verb(str, Enum):
-    HELP = "help"
-    TAKE = "take"
-    NOTE = "note"
-    CLOSE = "close"
-    REOPEN = "reopen"
-    ASSIGN = "assign"
-    LIST = "list"
-    SHOW = "show"
-    CANNED = "canned"
-    REPLY_CANNED = "reply_canned"
-    REPLY = "reply"
-    STATS = "stats"
-
-
-# Typed words (lower case, no accents) -> verb; French first, English aliases after.
-ALIASES: dict[str, Verb] = {
-    "aide": Verb.HELP, "help": Verb.HELP,
-    "prendre": Verb.TAKE, "take": Verb.TAKE,
-    "note": Verb.NOTE,
-    "clore": Verb.CLOSE, "fermer": Verb.CLOSE, "close": Verb.CLOSE,
-    "rouvrir": Verb.REOPEN, "reopen": Verb.REOPEN,
-    "transferer": Verb.ASSIGN, "assigner": Verb.ASSIGN, "assign": Verb.ASSIGN,
-    "tickets": Verb.LIST, "list": Verb.LIST,
-    "ticket": Verb.SHOW,
-    "reponses": Verb.CANNED, "canned": Verb.CANNED,
-    "rc": Verb.REPLY_CANNED,
-    "r": Verb.REPLY, "reply": Verb.REPLY,
-    "stats": Verb.STATS,
-}
-WITH_TICKET = {Verb.TAKE, Verb.NOTE, Verb.CLOSE, Verb.REOPEN, Verb.ASSIGN, Verb.SHOW,
-               Verb.REPLY_CANNED, Verb.REPLY}
-WITH_TEXT = {Verb.NOTE, Verb.REPLY}
-NUMBER = re.compile(r"#?(\d+)")
-USER = re.compile(r"@[^:\s]+:\S+")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Command:
-    """A mediator's command, read once. `problem` (French) is set when a HELP stands in for a
-    command that could not be read, so the bot can say what was missing before the help."""
-
-    verb: Verb
-    ticket: TicketNumber | None = None
-    text: str = ""
-    user: UserID | None = None
-    canned: str | None = None
-    problem: str | None = None
-
-
-def _plain(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _strip_quote(text: str) -> str:
-    """Drop the "> quoted" fallback a rich reply may still carry."""
-    lines = text.strip().splitlines()
-    while lines and (lines[0].startswith(">") or not lines[0].strip()):
-        lines.pop(0)
-    return "\n".join(lines).strip()
-
-
-def parse_command(text: str, card_ticket: TicketNumber | None = None) -> Command | None:
-    """Read `!verb [N] [rest]`; None when the message is not a command (mediators chat too).
-
-    The number may be left out when the message replies to a ticket's card (`card_ticket`);
-    a number typed first always wins. An unknown verb gives HELP.
-    """
-    text = _strip_quote(text)
-    if not text.startswith("!"):
-        return None
-    head, _, rest = text[1:].partition(" ")
-    verb = ALIASES.get(_plain(head.strip()))
-    if verb is None:
-        return Command(verb=Verb.HELP, problem=say("tickets.unknown_command", command=f"!{head}"))
-    if verb not in WITH_TICKET:
-        return Command(verb=verb)
-    number, rest = _take_number(rest.strip(), card_ticket)
-    if number is None:
-        return Command(verb=Verb.HELP, problem=say("tickets.need_number", command=f"!{head}"))
-    return _with_arguments(verb, number, rest, head)
-
-
-def _take_number(rest: str, card_ticket: TicketNumber | None) -> tuple[TicketNumber | None, str]:
-    first, _, after = rest.partition(" ")
-    match = NUMBER.fullmatch(first)
-    if match:
-        return int(match[1]), after.strip()
-    return card_ticket, rest
-
-
-def _with_arguments(verb: Verb, number: TicketNumber, rest: str, head: str) -> Command:
-    if verb is Verb.ASSIGN:
-        user = USER.search(rest)
-        if user is None:
-            return Command(verb=Verb.HELP, problem=say("tickets.need_user", command=f"!{head}"))
-        return Command(verb=verb, ticket=number, user=user[0])
-    if verb is Verb.REPLY_CANNED:
-        if not rest:
-            return Command(verb=Verb.HELP, problem=say("tickets.need_canned", command=f"!{head}"))
-        return Command(verb=verb, ticket=number, canned=_plain(rest.split()[0]))
-    if verb in WITH_TEXT:
-        if not rest:
-            return Command(verb=Verb.HELP, problem=say("tickets.need_text", command=f"!{head}"))
-        return Command(verb=verb, ticket=number, text=rest)
-    return Command(verb=verb, ticket=number)
 
 
 # --- Card -------------------------------------------------------------------------------------

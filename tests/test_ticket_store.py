@@ -13,7 +13,7 @@ from bot.desk import Desk
 from bot.desk_commands import MediatorsRoom
 from bot.helpdesk import Helpdesk
 from bot.hours import PARIS
-from bot.messages import Incoming, PostCard, RelayToAgent, StoreNote, ToMediators
+from bot.messages import Incoming, PostCard, RelayToAgent, ToMediators
 from bot.store import MIGRATIONS, Store
 from bot.tickets import Status
 

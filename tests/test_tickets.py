@@ -9,9 +9,10 @@ import pytest
 from bot.config import config_from_dict
 from bot.hours import PARIS
 from bot.messages import TranscriptLine
-from bot.tickets import (TRANSITIONS, Command, Move, Status, Ticket, TicketError, Verb, agent_wrote,
-                         assign, autoclose, card_text, close, display_name, needs_reminder,
-                         new_ticket, note, parse_command, reopen, reply, stats, take)
+from bot.commands import Command, Verb, parse_command
+from bot.tickets import (TRANSITIONS, Move, Status, Ticket, TicketError, agent_wrote, assign, autoclose,
+                         card_text, close, display_name, needs_reminder, new_ticket, note, reopen, reply,
+                         stats, take)
 
 CONFIG = config_from_dict({}, base=Path("."))  # reopen 7 d, autoclose 14 d, reminders 30 / 60 min
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=PARIS)  # a Wednesday, office open
