@@ -95,6 +95,23 @@ def _send_raw(agent: Agent, room: str, event_type: str, content: dict):
                                                                content, f"raw{id(content)}"), (room,))
 
 
+async def _send_without_key(agent, room: str, body: str):
+    """Send `body` encrypted with a megolm session the bot is not given; returns what sending
+    answered and a function that hands the key over later, from that first message on."""
+    olm = agent.client.olm
+    olm.create_outbound_group_session(room)
+    session = olm.outbound_group_sessions[room]
+    first_key = session.session_key
+    session.shared = True
+    encrypted = olm.group_encrypt(room, {"type": "m.room.message", "content": {"msgtype": "m.text", "body": body}})
+    sent = await _send_raw(agent, room, "m.room.encrypted", encrypted)
+
+    async def give_key() -> None:
+        olm.outbound_group_sessions[room] = _LateKey(session, first_key)
+        await agent.client.share_group_session(room, ignore_unverified_devices=True)
+    return sent, give_key
+
+
 class _LateKey:
     """The agent's outbound session, shared from message 0 instead of its current index."""
 
@@ -111,23 +128,14 @@ async def test_an_undecryptable_message_gets_the_notice_then_an_answer_when_its_
     bot = await start(homeserver.bot_config(tmp_path / "bot"), engine=engine, timing=FAST)
     try:
         room = await agent.open_dm(bot.user_id)
-        olm = agent.client.olm
-        olm.create_outbound_group_session(room)  # a megolm session the bot is not given
-        session = olm.outbound_group_sessions[room]
-        first_key = session.session_key
-        session.shared = True
-        encrypted = olm.group_encrypt(room, {"type": "m.room.message",
-                                             "content": {"msgtype": "m.text", "body": "message secret"}})
-        sent = await _send_raw(agent, room, "m.room.encrypted", encrypted)
+        sent, give_key = await _send_without_key(agent, room, "message secret")
         assert isinstance(sent, RoomSendResponse), sent
 
         notice = await agent.next_notice(timeout=10)
         assert notice.body == texts.say("matrix.undecryptable")
         assert engine.seen == []
 
-        # now the agent's client hands the key over, late, from the first message on
-        olm.outbound_group_sessions[room] = _LateKey(session, first_key)
-        await agent.client.share_group_session(room, ignore_unverified_devices=True)
+        await give_key()  # now the agent's client hands the key over, late, from the first message on
         assert (await agent.next_notice()).body == "Réponse 1 : message secret"
     finally:
         await bot.stop()

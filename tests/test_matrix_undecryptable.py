@@ -14,7 +14,7 @@ from bot.matrix.undecryptable import FILE_NAME, MAX_AGE, UndecryptableMessages, 
 
 from .conftest import FAST
 from .synapse import Agent, RecordingEngine
-from .test_matrix_resilience import _LateKey, _send_raw
+from .test_matrix_resilience import _send_without_key
 
 
 async def test_a_message_waiting_for_its_key_is_answered_after_a_restart(homeserver, tmp_path):
@@ -24,22 +24,13 @@ async def test_a_message_waiting_for_its_key_is_answered_after_a_restart(homeser
     bot = await start(config, engine=engine, timing=FAST)
     try:
         room = await agent.open_dm(bot.user_id)
-        olm = agent.client.olm
-        olm.create_outbound_group_session(room)  # a megolm session the bot is not given
-        session = olm.outbound_group_sessions[room]
-        first_key = session.session_key
-        session.shared = True
-        encrypted = olm.group_encrypt(room, {"type": "m.room.message",
-                                             "content": {"msgtype": "m.text", "body": "message secret"}})
-        await _send_raw(agent, room, "m.room.encrypted", encrypted)
+        _, give_key = await _send_without_key(agent, room, "message secret")
         assert (await agent.next_notice(timeout=10)).body == texts.say("matrix.undecryptable")
         await bot.stop()
 
         saved = json.loads((store_dir(config.data_dir) / FILE_NAME).read_text())["pending"]
         assert [(p["room_id"], p["noticed"]) for p in saved] == [(room, True)]
-        # the key arrives while the bot is down
-        olm.outbound_group_sessions[room] = _LateKey(session, first_key)
-        await agent.client.share_group_session(room, ignore_unverified_devices=True)
+        await give_key()  # the key arrives while the bot is down
 
         bot = await start(config, engine=engine, timing=FAST)
         assert (await agent.next_notice()).body == "Réponse 1 : message secret"
