@@ -320,3 +320,61 @@ def french_month(month: YearMonth) -> str:
 
 def french_time(moment: time) -> str:
     return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
+
+
+# --- finding a value inside a longer message (pre-filling a flow from its opening message) -----------
+# The parsers above read an answer to one question, where every number is meant. An opening message
+# ("j'ai perdu 2 badges hier") carries other numbers: these finders only take what unmistakably is a
+# date, a month or a clock time, and return None when there is none or more than one reading.
+
+_CLOCK = re.compile(r"\b(?:(?:a|vers|de|des|jusqu a|avant|apres) )?(\d{1,2}) ?(?:h|:) ?(\d{2})?(?!\w)")
+_SPELLED_CLOCK = re.compile(r"\b(?:a|vers|de|des|jusqu a|avant|apres) (\d{1,2}) ?heures?\b")
+_DURATION = re.compile(r" ?(sup|supplementaires?|de (plus|moins|retard|trop)|en (plus|moins))\b")
+_MONTH_RELATIVE = (_LAST_N_MONTHS, _PREVIOUS_MONTH, _THIS_MONTH)
+
+
+def find_date(text: str, today: date) -> date | None:
+    """The one day a message names ("hier", "lundi dernier", "le 14/03", "3 mars"), or None.
+
+    A weekday counts only written in full and singular: "les lundis" is a habit, not a day."""
+    t = fold(text)
+    relative = parse_date(" ".join(w for w in t.split() if w not in WEEKDAYS and w.rstrip("s") not in WEEKDAYS), today)
+    if relative is not None and not _DAY_ONLY.match(t):
+        return relative
+    days = [w for w in t.split() if w in WEEKDAYS]
+    return _weekday(" ".join(days + (["dernier"] if _LAST.search(t) else [])), today) if len(set(days)) == 1 else None
+
+
+def find_months(text: str, today: date) -> list[YearMonth] | None:
+    """The months a message names by name ("ma paie d'octobre", "mars 2019", "de janvier a mars") or
+    relative to now ("le mois dernier", "mes 3 derniers mois"); a bare number or year is not a month."""
+    t = fold(re.sub(r"(?<=[^\W\d_]) *- *(?=[^\W\d_])", " a ", text))
+    for pattern in _MONTH_RELATIVE:
+        if match := pattern.search(t):
+            return parse_months(match[0], today)
+    kept: list[str] = []
+    for word in t.split():
+        if word in MONTHS or (len(word) >= 5 and _lookup(word, MONTHS)) or word.rstrip(",") in MONTHS:
+            kept.append(word)
+        elif kept and (re.fullmatch(r"\d{4}", word) or word in ("a", "au", "et", "jusqu")):
+            kept.append(word)
+    while kept and not (kept[-1] in MONTHS or _lookup(kept[-1], MONTHS) or kept[-1].isdigit()):
+        kept.pop()
+    return parse_months(" ".join(kept), today) if kept else None
+
+
+def find_times(text: str) -> list[time] | None:
+    """The clock times of a message: "17h", "a 7h30", "vers 16:45", "a 5 heures", "midi"; a duration
+    ("il me manque 3 heures", "2h sup") is not a time."""
+    t = fold(text)
+    t = re.sub(r"\b(a|vers) midi\b", r"\1 12h", t)
+    found: list[time] = []
+    clocks = [(m[1], m[2], m.end()) for m in _CLOCK.finditer(t)] + [(m[1], None, m.end()) for m in _SPELLED_CLOCK.finditer(t)]
+    for hour, minute, end in clocks:
+        after = t[end:]
+        if _DURATION.match(after):
+            continue
+        moment = _times([(hour, minute, after)])
+        if moment:
+            found.append(moment[0])
+    return sorted(set(found)) or None

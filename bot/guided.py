@@ -36,7 +36,7 @@ def start_flow(engine: Engine, state: ConversationState, turn: Turn, entry: Entr
     intro = [turn.reply(entry.answer)] if entry.answer else []
     started = FlowEvent(agent=turn.incoming.sender, flow=flow.id, event="started")
     state = replace(state, pending=None, misses=0)
-    state, actions = _after(engine, state, turn, entry.id, flow.id, start(flow, turn.now))
+    state, actions = _after(engine, state, turn, entry.id, flow.id, start(flow, turn.now, turn.text))
     return state, [started, *intro, *actions]
 
 

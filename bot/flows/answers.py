@@ -69,6 +69,17 @@ def command(text: str) -> str | None:
     return None
 
 
+def yes_or_no(text: str) -> str | None:
+    """"oui", "non", or None: an answer to a yes-or-no question asked by the runner itself."""
+    return _yes_no(text)
+
+
+def is_correction(text: str) -> bool:
+    """Whether the message opens like a correction ("non c'était avant-hier", "plutôt 16h")."""
+    plain = f" {_plain(text)} "
+    return any(plain.startswith(f" {w} ") for w in _word_list("flows.correction_words"))
+
+
 def _surface(text: str) -> str:
     return " ".join(surface(text))
 

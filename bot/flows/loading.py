@@ -22,7 +22,7 @@ from .model import AnswerType, Flow, Option, Step
 
 FLOW_KEYS = ("id", "titre", "etapes")
 STEP_KEYS = ("id", "dire", "question", "type", "choix", "exemple", "champ", "facultatif", "si", "suite",
-             "reponse", "ticket", "champs")
+             "reponse", "ticket", "champs", "pre_remplir", "mots")
 OPTION_KEYS = ("texte", "mots", "suite")
 TYPE_NAMES = {"texte": AnswerType.TEXT, "oui non": AnswerType.YES_NO,
               "choix": AnswerType.CHOICE, "date": AnswerType.DATE, "mois": AnswerType.MONTHS,
@@ -156,7 +156,7 @@ def _parse_step(item: Mapping, keys: dict[str, str], step_id: str, line: int, re
         for key in ("suite", "si"):
             if key in keys:
                 report.add(item.line_of(keys[key]), f"« {key} » après une fin (« {actions[0]} ») n'a pas de sens : retirez-le", step_id)
-    for key in ("type", "choix", "exemple", "champ", "facultatif"):
+    for key in ("type", "choix", "exemple", "champ", "facultatif", "pre_remplir", "mots"):
         if key in keys and question is None and "question" not in keys:
             report.add(item.line_of(keys[key]), f"« {key} » ne va qu'avec « question: »", step_id)
     if "champs" in keys and "ticket" not in keys:
@@ -171,13 +171,34 @@ def _parse_step(item: Mapping, keys: dict[str, str], step_id: str, line: int, re
     optional = item.get(keys.get("facultatif"), False)
     if optional not in (True, False, "oui", "non"):
         report.add(item.line_of(keys["facultatif"]), "« facultatif » : oui ou non", step_id)
+    prefill = item.get(keys.get("pre_remplir"), True)
+    if prefill not in (True, False, "oui", "non"):
+        report.add(item.line_of(keys["pre_remplir"]), "« pré_remplir » : oui ou non", step_id)
+    subject = _subject_words(item, keys, kind, step_id, report)
     fields = item.get(keys.get("champs"))
     if fields is not None and (not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)):
         report.add(item.line_of(keys["champs"]), "« champs » : une liste de noms de champs, ex. [date, heures]", step_id)
         fields = None
     return Step(id=step_id, line=line, say=text("dire"), question=question, type=kind, options=options,
                 example=text("exemple"), field=field_name, optional=optional in (True, "oui"),
+                prefill=prefill in (True, "oui") and kind is not AnswerType.TEXT, words=subject,
                 answer=answer, ticket=ticket, ticket_fields=tuple(fields) if fields is not None else None)
+
+
+def _subject_words(item: Mapping, keys: dict[str, str], kind: AnswerType | None, step_id: str,
+                   report: Report) -> tuple[str, ...]:
+    """`mots:` of a oui/non question: the words that say what it is about ("courrier", "lettre")."""
+    if "mots" not in keys:
+        return ()
+    value = item[keys["mots"]]
+    if kind is not AnswerType.YES_NO:
+        report.add(item.line_of(keys["mots"]), "« mots » d'une étape ne va qu'avec « type: oui/non » "
+                                               "(pour un choix, mettez « mots » sous chaque option)", step_id)
+        return ()
+    if not isinstance(value, list) or not value or not all(isinstance(w, (str, int)) and str(w).strip() for w in value):
+        report.add(item.line_of(keys["mots"]), "« mots » : une liste de mots, ex. [courrier, lettre]", step_id)
+        return ()
+    return tuple(str(w).strip() for w in value)
 
 
 def _answer_type(item: Mapping, keys: dict[str, str], options: tuple[Option, ...], step_id: str,

@@ -84,6 +84,8 @@ class Step:
     example: str | None = None
     field: str | None = None
     optional: bool = False
+    prefill: bool = True  # `pre_remplir: non`: never taken from the opening message, always asked
+    words: tuple[str, ...] = ()  # `mots:` of a oui/non question: what it is about, to find it in a message
     conditions: tuple[Condition, ...] = ()
     next: str | None = None  # `suite`, or else the following step of the list
     answer: str | None = None
@@ -133,12 +135,14 @@ class FlowState:
     failures: int = 0  # answers to this question the bot could not read
     started: datetime
     updated: datetime
+    noted: tuple[str, ...] = ()  # fields taken from the opening message: skipped, shown, correctable
+    confirming: bool = False     # `step` is the ticket, waiting for "oui" to what was noted
 
     def to_dict(self) -> dict[str, Any]:
         return {"flow": self.flow, "step": self.step, "fields": dict(self.fields),
                 "history": [{"step": v.step, "fields": dict(v.fields)} for v in self.history],
                 "failures": self.failures, "started": self.started.isoformat(),
-                "updated": self.updated.isoformat()}
+                "updated": self.updated.isoformat(), "noted": list(self.noted), "confirming": self.confirming}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FlowState:
@@ -146,7 +150,8 @@ class FlowState:
         return cls(flow=str(data["flow"]), step=str(data["step"]), fields=_strings(data["fields"]),
                    history=tuple(Visit(step=str(v["step"]), fields=_strings(v["fields"])) for v in data["history"]),
                    failures=int(data["failures"]), started=datetime.fromisoformat(data["started"]),
-                   updated=datetime.fromisoformat(data["updated"]))
+                   updated=datetime.fromisoformat(data["updated"]),
+                   noted=tuple(str(n) for n in data.get("noted", ())), confirming=bool(data.get("confirming", False)))
 
 
 def _strings(fields: dict[Any, Any]) -> dict[str, str]:
