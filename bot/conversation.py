@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
-from . import intents, transcript
+from . import followup, intents, transcript
 from .config import Config
 from .conversation_state import ConversationState, Pending
 from .errors import DataError
@@ -31,9 +31,11 @@ from .faq import Entry
 from .flows import expired
 from .guided import continue_flow, start_flow
 from .knowledge import Knowledge, load_knowledge
+from .language import follow
 from .lexicon import surface
+from .matching import Decision
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
-from .texts import say
+from .texts import language, say, speaking
 
 MAX_CHARS = 2000         # longer messages are read up to here: nobody types more on a phone
 HUMAN_TOPIC = "help.human"
@@ -79,8 +81,12 @@ class Engine:
         before = ConversationState.from_dict(state)
         turn = Turn(incoming=incoming, text=incoming.text[:MAX_CHARS].strip(),
                     welcomed=self._due_welcome(before, incoming.time))
-        current = replace(before, last_seen=turn.now,
+        current = replace(before, last_seen=turn.now, language=follow(before.language, turn.text),
                           transcript=transcript.add_agent(before.transcript, turn.now, turn.text))
+        with speaking(current.language):  # the bot's sentences, in the agent's language (bot/texts.py)
+            return self._turn(current, turn)
+
+    def _turn(self, current: ConversationState, turn: Turn) -> tuple[dict, list[Action]]:
         current, notices = self._expire(current, turn)
         current, actions = self._route(current, turn)
         said = notices + actions
@@ -164,7 +170,7 @@ class Engine:
                   fields: dict[str, str]) -> Result:
         """Open the ticket now: an agent who asks for a person never has to ask twice."""
         human = self.knowledge.faq.get(HUMAN_TOPIC)
-        actions: list[Action] = [turn.reply(human.answer if human else say("conversation.ticket_opened")),
+        actions: list[Action] = [turn.reply(human.answer_in(language()) if human else say("conversation.ticket_opened")),
                                  self.ticket(state, turn, reason=reason, topic=topic, fields=fields)]
         if state.flow is not None:
             actions.append(FlowEvent(agent=turn.incoming.sender, flow=state.flow.state.flow, event="cancelled"))
@@ -174,7 +180,7 @@ class Engine:
                fields: dict[str, str]) -> OpenTicket:
         incoming = turn.incoming
         return OpenTicket(agent=incoming.sender, room=incoming.room, reason=reason, topic=topic, fields=dict(fields),
-                          transcript=state.transcript, agent_name=incoming.sender_name)
+                          transcript=state.transcript, agent_name=incoming.sender_name, language=language())
 
     # --- the answer to the bot's last question
 
@@ -233,7 +239,7 @@ class Engine:
     # --- a new question
 
     def _question(self, state: ConversationState, turn: Turn) -> Result:
-        decision = self.knowledge.matcher.decide(turn.text)
+        decision = self._in_context(state, turn, self.knowledge.matcher.decide(turn.text))
         entries = [e for e in (self.knowledge.faq.get(c.id) for c in decision.candidates) if e is not None]
         if decision.kind == "answer" and entries:
             return self.entry(state, turn, entries[0])
@@ -242,6 +248,11 @@ class Engine:
         if decision.kind == "clarify" and entries:
             return self.entry(state, turn, entries[0])
         return self._no_match(state, turn)
+
+    def _in_context(self, state: ConversationState, turn: Turn, decision: Decision) -> Decision:
+        """A short message right after an answer is read as its follow-up (bot/followup.py)."""
+        return followup.in_context(self.knowledge.matcher, self.knowledge.faq, decision, turn.text, turn.now,
+                                   state.last_topic, state.last_topic_at, self.config.thresholds.clarify)
 
     def _clarify(self, state: ConversationState, turn: Turn, entries: list[Entry]) -> Result:
         lines = [say("conversation.clarify_intro")]
@@ -267,13 +278,13 @@ class Engine:
         if entry.kind == "escalate":
             if entry.id == HUMAN_TOPIC:
                 return self._to_human(state, turn, *self._ticket_context(state))
-            reply = turn.reply(entry.answer or say("conversation.ticket_opened"))
+            reply = turn.reply(entry.answer_in(language()) or say("conversation.ticket_opened"))
             ticket = self.ticket(state, turn, reason=entry.title, topic=entry.id, fields={})
             return replace(state, pending=None, misses=0), [reply, ticket]
         if entry.kind == "smalltalk":
-            said = [] if entry.id == GREETING_TOPIC and turn.welcomed else [turn.reply(entry.answer)]
+            said = [] if entry.id == GREETING_TOPIC and turn.welcomed else [turn.reply(entry.answer_in(language()))]
             return replace(state, pending=None, misses=0), said
-        return self.answered(state, turn, entry.id, entry.answer)
+        return self.answered(state, turn, entry.id, entry.answer_in(language()))
 
     def answered(self, state: ConversationState, turn: Turn, topic: str, text: str) -> Result:
         """Give an answer and ask whether it helped: the feedback tells the FAQ authors what to fix."""
@@ -282,4 +293,4 @@ class Engine:
         pending = Pending(kind="feedback", since=turn.now, topic=topic,
                           reason=say("conversation.reason_not_helpful", title=title))
         reply = turn.reply(f"{text}\n\n{say('conversation.feedback_question')}")
-        return replace(state, pending=pending, misses=0), [reply]
+        return replace(state, pending=pending, misses=0, last_topic=topic, last_topic_at=turn.now), [reply]

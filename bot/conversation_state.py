@@ -8,11 +8,16 @@
      │                  clarify   "Vous voulez parler de : 1. ... 2. ..." over `options`
      │                  offer     a mediator was offered; `reason`, `topic` and `fields` go on the ticket
      ├── flow         the guided flow under way: FAQ entry, and the runner's own FlowState
-     └── transcript   the last lines exchanged, for the mediator
+     ├── transcript   the last lines exchanged, for the mediator
+     ├── language     "fr" or "en": the language the agent writes in (bot/language.py), with hysteresis
+     └── last_topic   the topic of the last answer and when it was given: a short message soon after
+                      is read as its follow-up (bot/followup.py)
 
 The store keeps the dict of `to_dict()` as JSON and gives it back after a restart, so a flow resumes
 where it was. A dict that cannot be read (an older or damaged record) gives a fresh state: losing a
-pending question is better than failing every message of that agent.
+pending question is better than failing every message of that agent. Keys added later
+(`language`, `last_topic`) are optional when read, so a state stored before them reads as French
+with no last topic; the row is the agent's like the rest, so retention and erasure remove them too.
 """
 from __future__ import annotations
 
@@ -71,6 +76,9 @@ class ConversationState:
     pending: Pending | None = None
     flow: ActiveFlow | None = None
     transcript: tuple[TranscriptLine, ...] = ()
+    language: str = "fr"
+    last_topic: str | None = None
+    last_topic_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": VERSION,
@@ -78,7 +86,10 @@ class ConversationState:
                 "misses": self.misses,
                 "pending": self.pending.to_dict() if self.pending else None,
                 "flow": self.flow.to_dict() if self.flow else None,
-                "transcript": transcript.to_json(self.transcript)}
+                "transcript": transcript.to_json(self.transcript),
+                "language": self.language,
+                "last_topic": ({"id": self.last_topic, "at": self.last_topic_at.isoformat()}
+                               if self.last_topic and self.last_topic_at else None)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
@@ -90,6 +101,15 @@ class ConversationState:
                        misses=int(data.get("misses", 0)),
                        pending=Pending.from_dict(data["pending"]) if data.get("pending") else None,
                        flow=ActiveFlow.from_dict(data["flow"]) if data.get("flow") else None,
-                       transcript=transcript.from_json(data.get("transcript", [])))
+                       transcript=transcript.from_json(data.get("transcript", [])),
+                       language="en" if data.get("language") == "en" else "fr",
+                       **_last_topic(data.get("last_topic")))
         except (KeyError, ValueError, TypeError):
             return cls()
+
+
+def _last_topic(data: Any) -> dict[str, Any]:
+    """The `last_topic` keys of the state; absent or unreadable, there is simply no last topic."""
+    if not isinstance(data, dict) or not data.get("id") or not data.get("at"):
+        return {}
+    return {"last_topic": str(data["id"]), "last_topic_at": datetime.fromisoformat(data["at"])}

@@ -342,7 +342,10 @@ def find_date(text: str, today: date) -> date | None:
     if relative is not None and not _DAY_ONLY.match(t):
         return relative
     days = [w for w in t.split() if w in WEEKDAYS]
-    return _weekday(" ".join(days + (["dernier"] if _LAST.search(t) else [])), today) if len(set(days)) == 1 else None
+    if len(set(days)) != 1:
+        return None
+    last = re.search(rf"\b{days[0]} (dernier|passe)\b", t)  # "n'est pas passé mardi" is not "mardi passé"
+    return _weekday(f"{days[0]} dernier" if last else days[0], today)
 
 
 def find_months(text: str, today: date) -> list[YearMonth] | None:

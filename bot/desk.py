@@ -26,7 +26,7 @@ from .hours import age_text, paris, when_text
 from .ledger import AuditEntry, Decision, Ledger
 from .lexicon import surface
 from .messages import Action, Incoming, OpenTicket, PostCard, Reply, ToMediators
-from .texts import say, words
+from .texts import say, speaking, words
 from .commands import Verb, parse_command
 from .tickets import (Status, Ticket, TicketNumber, agent_wrote, autoclose, card_text, display_name,
                       needs_reminder, new_ticket)
@@ -123,8 +123,9 @@ class Desk:
                                 fields=action.fields, transcript=action.transcript)
             tickets.append(ticket)
             audit.append(AuditEntry(ticket=number, who=action.agent, move="open", time=incoming.time))
-            when = when_text(incoming.time, self.config.working_hours)
-            out += [Reply(room=action.room, text=say("tickets.opened_agent", number=number, when=when)),
+            with speaking(action.language):  # the agent reads it in their language; the card stays French
+                told = say("tickets.opened_agent", number=number, when=when_text(incoming.time, self.config.working_hours))
+            out += [Reply(room=action.room, text=told),
                     PostCard(ticket=number, text=card_text(ticket))]
             number += 1
         links = ((incoming.event_id, tickets[0].number),) if tickets else ()

@@ -17,7 +17,7 @@ from .errors import Problem
 from .yamlfile import Mapping, Sequence, load_file, load_text
 
 KINDS = {"reponse": "answer", "parcours": "flow", "mediateur": "escalate", "politesse": "smalltalk"}
-ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse"}
+ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse", "reponse_en"}
 LEXICON_FILE = "lexique.yaml"
 CATALOGUE = Path(__file__).parent / "topics.yaml"
 VARIABLE = re.compile(r"\{([^{}]*)\}")
@@ -37,6 +37,11 @@ class Entry:
     exclude: tuple[str, ...]
     file: str
     line: int
+    answer_en: str | None = None  # `reponse_en`: for an agent who writes English; else the French one
+
+    def answer_in(self, language: str) -> str:
+        """The answer in `language` ("en" or "fr"), French when the entry has no English version."""
+        return self.answer_en if language == "en" and self.answer_en else self.answer
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,7 @@ def _entry(item: Any, name: str, line: int, variables: dict[str, str]) -> tuple[
         problems.append(problem(None, "« reponse » manquante (obligatoire pour les types reponse et politesse)"))
     for var in unknown_variables(answer or "", variables):
         problems.append(problem("reponse", f"variable inconnue « {{{var}}} » : ajoutez-la sous « variables: » dans la configuration"))
+    problems += _english_problems(item, answer, variables, problem)
     if kind == "flow" and not isinstance(item.get("parcours"), str):
         problems.append(problem(None, "« parcours » manquant : une entrée de type parcours doit nommer son parcours"))
     lists = {key: _str_list(item, key, problem, problems) for key in ("questions", "mots_cles", "pas_pour")}
@@ -145,7 +151,27 @@ def _entry(item: Any, name: str, line: int, variables: dict[str, str]) -> tuple[
     return Entry(id=item["id"].strip(), title=item["titre"].strip(), kind=kind or "answer",
                  answer=fill((answer or "").strip(), variables), flow=item.get("parcours"),
                  questions=lists["questions"], keywords=lists["mots_cles"], exclude=lists["pas_pour"],
-                 file=name, line=item.line), []
+                 file=name, line=item.line,
+                 answer_en=fill(item["reponse_en"].strip(), variables) if item.get("reponse_en") else None), []
+
+
+def _english_problems(item: Mapping, answer: Any, variables: dict[str, str], problem) -> list[Problem]:
+    """`reponse_en` is checked like `reponse`, and must quote the same `{variables}`: a translation
+    that drops the address or the phone number would tell an English reader less."""
+    if "reponse_en" not in item:
+        return []
+    english = item["reponse_en"]
+    if not isinstance(english, str) or not english.strip():
+        return [problem("reponse_en", "« reponse_en » est vide")]
+    if not isinstance(answer, str):
+        return [problem("reponse_en", "« reponse_en » sans « reponse » : écrivez d'abord la réponse en français")]
+    problems = [problem("reponse_en", f"variable inconnue « {{{var}}} » : ajoutez-la sous « variables: » dans la configuration")
+                for var in unknown_variables(english, variables)]
+    missing = sorted(set(VARIABLE.findall(answer)) - set(VARIABLE.findall(english)))
+    if missing:
+        problems.append(problem("reponse_en", "« reponse_en » ne cite pas "
+                                f"{', '.join('{' + m + '}' for m in missing)}, que cite « reponse » : gardez les mêmes informations"))
+    return problems
 
 
 def _str_list(item: Mapping, key: str, problem, problems: list[Problem]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from .conversation_state import ActiveFlow, ConversationState, Pending
 from .faq import Entry
 from .flows import FlowTurn, Outcome, advance, start
 from .messages import Action, FlowEvent
-from .texts import say
+from .texts import language, say
 
 if TYPE_CHECKING:
     from .conversation import Engine, Result, Turn
@@ -33,7 +33,9 @@ def start_flow(engine: Engine, state: ConversationState, turn: Turn, entry: Entr
     flow = engine.knowledge.flows.get(entry.flow or "")
     if flow is None:  # only with a Knowledge that skipped the checks (tests); build_engine refuses it
         return replace(state, pending=None), [turn.reply(say("conversation.flow_failed"))]
-    intro = [turn.reply(entry.answer)] if entry.answer else []
+    intro = [turn.reply(entry.answer_in(language()))] if entry.answer else []
+    if language() != "fr":  # flows are written in French: say so, and how to reach a person
+        intro.append(turn.reply(say("conversation.flow_in_french")))
     started = FlowEvent(agent=turn.incoming.sender, flow=flow.id, event="started")
     state = replace(state, pending=None, misses=0)
     state, actions = _after(engine, state, turn, entry.id, flow.id, start(flow, turn.now, turn.text))

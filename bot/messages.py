@@ -77,6 +77,7 @@ class OpenTicket:
     fields: dict[str, str] = field(default_factory=dict)
     transcript: tuple[TranscriptLine, ...] = ()
     agent_name: str | None = None
+    language: str = "fr"  # the agent's: what they read when the ticket opens (fields and card stay French)
 
 
 @dataclass(frozen=True, kw_only=True)
