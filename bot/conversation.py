@@ -89,6 +89,8 @@ class Engine:
     def _turn(self, current: ConversationState, turn: Turn) -> tuple[dict, list[Action]]:
         current, notices = self._expire(current, turn)
         current, actions = self._route(current, turn)
+        if current.last_topic_at != turn.now:  # a follow-up is the message right after an answer, not later
+            current = replace(current, last_topic=None, last_topic_at=None)
         said = notices + actions
         current = replace(current, transcript=transcript.add_replies(current.transcript, turn.now, said))
         return current.to_dict(), self._welcome(turn) + said

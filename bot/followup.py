@@ -12,9 +12,9 @@ is not confident about such a message:
    decision is kept only if it is a confident answer on the topic or a neighbour: a message whose
    own words are foreign to the FAQ ("et la météo ?") drags the score below that, and stays unanswered.
 
-Bounded, so that context never hijacks a new question: only the last answer, only a message of at
-most FOLLOW_UP_WORDS words, only within FOLLOW_UP_MINUTES (the time comes from the message, not a
-clock). A confident decision on the message alone always wins. The matcher is only called through
+Bounded, so that context never hijacks a new question: only the message right after an answer (the
+engine forgets the topic after any other turn), only a message of at most FOLLOW_UP_WORDS words,
+only within FOLLOW_UP_MINUTES (the time comes from the message, not a clock). A confident decision on the message alone always wins. The matcher is only called through
 `decide`, so this works the same with whatever matcher the knowledge holds.
 """
 from __future__ import annotations
