@@ -116,10 +116,6 @@ def _branches(step: Step) -> bool:
     return bool(step.conditions) or any(o.next for o in step.options)
 
 
-def _plain(text: str) -> list[str]:
-    return surface(text)
-
-
 def _spans(message: list[str], phrase: list[str]) -> list[tuple[int, int]]:
     size = len(phrase)
     return [(at, at + size) for at in range(len(message) - size + 1) if size and message[at:at + size] == phrase]
@@ -127,9 +123,9 @@ def _spans(message: list[str], phrase: list[str]) -> list[tuple[int, int]]:
 
 def _named_option(step: Step, text: str) -> str | None:
     """The one option the message names; "arrivée et départ" names « Les deux », not each of them."""
-    message = _without_today(_plain(text))
+    message = _without_today(surface(text))
     found = [(span, option.label) for option in step.options for name in (option.label, *option.words)
-             for span in _spans(message, _plain(name))]
+             for span in _spans(message, surface(name))]
     kept = {label for span, label in found
             if not any(o != span and o[0] <= span[0] and span[1] <= o[1] and other != label for o, other in found)}
     return kept.pop() if len(kept) == 1 else None
@@ -139,21 +135,21 @@ def _without_today(message: list[str]) -> list[str]:
     """"tout à l'heure" and "ce soir" say when, not which option ("tout" is also « Les deux »)."""
     text = f" {' '.join(message)} "
     for phrase in words("flows.time_phrases"):
-        text = text.replace(f" {' '.join(_plain(phrase))} ", " _ ")
+        text = text.replace(f" {' '.join(surface(phrase))} ", " _ ")
     return text.split()
 
 
 def _yes_no_about(step: Step, text: str) -> str | None:
     """« non » when a negation comes just before the subject ("pas reçu le courrier"), « oui » for
     "j'ai reçu la lettre"; nothing when the subject is absent or nothing near it says yes or no."""
-    message = _plain(text)
-    subjects = [s for word in step.words for s in _spans(message, _plain(word))]
+    message = surface(text)
+    subjects = [s for word in step.words for s in _spans(message, surface(word))]
     if not subjects:
         return None
     start = min(s[0] for s in subjects)
     window = message[max(0, start - WINDOW):start]
-    if any(_spans(window, _plain(w)) for w in words("flows.no_words")):
+    if any(_spans(window, surface(w)) for w in words("flows.no_words")):
         return "non"
-    if any(_spans(window, _plain(w)) for w in words("flows.prefill_yes_words")):
+    if any(_spans(window, surface(w)) for w in words("flows.prefill_yes_words")):
         return "oui"
     return None

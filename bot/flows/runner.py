@@ -184,8 +184,7 @@ def _values(flow: Flow, fields: dict[str, str], names: tuple[str, ...]) -> str:
 
 def _lower_article(value: str) -> str:
     """A choice label inside a sentence: "L'arrivée" reads "l'arrivée"; "iPhone" stays as written."""
-    first = value.split(" ")[0]
-    return value[0].lower() + value[1:] if first in ("L'", "Le", "La", "Les") or value.startswith("L'") else value
+    return value[0].lower() + value[1:] if value.startswith(("L'", "Le ", "La ", "Les ")) else value
 
 
 def _back(flow: Flow, state: FlowState, now: datetime) -> FlowTurn:
