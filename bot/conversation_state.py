@@ -7,6 +7,7 @@
      │                  feedback  "Est-ce que cela répond ... ?" about `topic`
      │                  clarify   "Vous voulez parler de : 1. ... 2. ..." over `options`
      │                  offer     a mediator was offered; `reason`, `topic` and `fields` go on the ticket
+     │                  erase     « effacer mes données » awaits its oui / non
      ├── flow         the guided flow under way: FAQ entry, and the runner's own FlowState
      └── transcript   the last lines exchanged, for the mediator
 
@@ -31,7 +32,7 @@ VERSION = 1
 class Pending:
     """A question the bot asked, that the agent's next message may answer."""
 
-    kind: str  # "feedback" | "clarify" | "offer"
+    kind: str  # "feedback" | "clarify" | "offer" | "erase"
     since: datetime
     topic: str | None = None
     options: tuple[str, ...] = ()
@@ -79,6 +80,11 @@ class ConversationState:
                 "pending": self.pending.to_dict() if self.pending else None,
                 "flow": self.flow.to_dict() if self.flow else None,
                 "transcript": transcript.to_json(self.transcript)}
+
+    @staticmethod
+    def confirming_erasure(data: dict[str, Any] | None) -> bool:
+        """Whether the stored state awaits the oui / non of « effacer mes données » (the desk must not relay it)."""
+        return bool(data and isinstance(data.get("pending"), dict) and data["pending"].get("kind") == "erase")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:
