@@ -242,7 +242,9 @@ class Summary:
 
 async def summary(db: aiosqlite.Connection, agent: str) -> Summary:
     conversation = await _one(db, "SELECT updated_at FROM agents WHERE agent = ?", (agent,))
-    first = await _one(db, "SELECT MIN(handled_at) FROM handled WHERE agent = ?", (agent,))
+    first = await _one(db, "SELECT MIN(t) FROM (SELECT MIN(handled_at) AS t FROM handled WHERE agent = :a "
+                           "UNION ALL SELECT MIN(created_at) FROM outbox WHERE agent = :a "
+                           "UNION ALL SELECT MIN(opened_at) FROM tickets WHERE agent = :a)", {"a": agent})
     sent = await _all(db, "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE agent = ? AND sent_at IS NOT NULL",
                       (agent,))
     tickets = await _all(db, "SELECT number, status, closed_at FROM tickets WHERE agent = ? ORDER BY number", (agent,))
@@ -263,15 +265,15 @@ def summary_text(data: Summary, days: int) -> str:
         lines.append(say("privacy.summary_conversation", since=_date(data.first_seen or data.conversation_at),
                          until=_date(data.conversation_at + keep)))
     if data.messages:
-        lines.append(say("privacy.summary_messages", n=data.messages, since=_date(data.messages_since), days=days))
+        lines.append(_counted("privacy.summary_messages", n=data.messages, since=_date(data.messages_since), days=days))
     if data.open_tickets:
-        lines.append(say("privacy.summary_tickets_open", n=len(data.open_tickets), numbers=_numbers(data.open_tickets),
+        lines.append(_counted("privacy.summary_tickets_open", n=len(data.open_tickets), numbers=_numbers(data.open_tickets),
                          days=days))
     if data.closed_tickets:
-        lines.append(say("privacy.summary_tickets_closed", n=len(data.closed_tickets),
+        lines.append(_counted("privacy.summary_tickets_closed", n=len(data.closed_tickets),
                          numbers=_numbers(data.closed_tickets), until=_date((data.last_closed or data.first_seen) + keep)))
     if data.feedback:
-        lines.append(say("privacy.summary_feedback", n=data.feedback, days=days))
+        lines.append(_counted("privacy.summary_feedback", n=data.feedback, days=days))
     if not lines:
         return "\n".join([say("privacy.summary_nothing"), say("privacy.summary_app")])
     return "\n".join([say("privacy.summary_intro"), *lines, say("privacy.summary_stays"), say("privacy.summary_app"),
@@ -287,6 +289,10 @@ async def carry_out(db: aiosqlite.Connection, action: ShowMyData | EraseAgentDat
     answer = ([Reply(room=action.room, text=say("privacy.erased", rows=erased.total, events=erased.events))]
               if action.room else [])
     return [*answer, *erased.actions], erased
+
+
+def _counted(key: str, *, n: int, **values: object) -> str:
+    return say(f"{key}_one" if n == 1 else key, n=n, **values)
 
 
 def _numbers(numbers: tuple[int, ...]) -> str:
