@@ -4,6 +4,7 @@ conversation engine: afterwards a marker word the agent wrote is nowhere in the 
 pseudonymous counts, and another agent's data is untouched."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -169,3 +170,60 @@ async def test_retention_leaves_pseudonymous_counts_and_redacts_the_mediators_co
     assert two.agent == ANNE and ANNE_MARKER.encode() in raw  # an open ticket keeps its words, however old
     feedback = await store.feedback()
     assert all(f.agent.startswith("anon:") or f.agent == "" for f in feedback)
+
+
+async def test_the_migration_ties_the_events_already_sent_to_their_agent(tmp_path, monkeypatch):
+    """A store of the previous schema, with a card and a DM answer already sent: after the upgrade an
+    erasure still finds both to redact."""
+    import bot.store
+    previous = bot.store.MIGRATIONS[:-1]
+    monkeypatch.setattr(bot.store, "MIGRATIONS", previous)
+    store = await Store.open(tmp_path)
+    async with store.transaction() as db:
+        await db.execute("INSERT INTO handled (event_id, agent, handled_at) VALUES ('$q', ?, ?)", (JEAN, T.isoformat()))
+        await db.execute("INSERT INTO tickets (number, agent, room, status, reason, fields, opened_at, updated_at) "
+                         "VALUES (1, ?, ?, 'open', 'r', '{}', ?, ?)", (JEAN, JEAN_DM, T.isoformat(), T.isoformat()))
+        for txn, event, kind, payload in (
+                ("t1", "$card", "PostCard", {"__type__": "PostCard", "ticket": 1, "text": MARKER}),
+                ("t2", "$answer", "Reply", {"__type__": "Reply", "room": JEAN_DM, "text": "x", "reply_to": None})):
+            await db.execute("INSERT INTO outbox (txn_id, event_id, kind, payload, created_at, sent_at, sent_event_id) "
+                             "VALUES (?, '$q', ?, ?, ?, ?, ?)",
+                             (txn, kind, json.dumps(payload), T.isoformat(), T.isoformat(), event))
+        await db.execute("INSERT INTO ticket_events (event_id, ticket, kind) VALUES ('$card', 1, 'card')")
+    await store.close()
+    monkeypatch.undo()
+
+    store = await Store.open(tmp_path)
+    try:
+        erased = await store.forget(JEAN, T, "admin:test")
+        assert sorted((r.event_id, r.room) for r in erased.actions if isinstance(r, Redact)) == [
+            ("$answer", JEAN_DM), ("$card", None)]
+        assert MARKER.encode() not in _files(tmp_path)
+    finally:
+        await store.close()
+
+
+async def test_one_entry_covers_a_new_table_a_full_text_index_and_a_pseudonymous_log(helpdesk, tmp_path, monkeypatch):
+    """What the merge adds for the FTS index of `!cherche` and the decision log: one Place each."""
+    from bot.storage import erasure
+    store, clock = helpdesk.store, Clock()
+    await _life(helpdesk, clock)
+    async with store.transaction() as db:
+        await db.execute("CREATE VIRTUAL TABLE search USING fts5(ticket UNINDEXED, text)")
+        await db.execute("INSERT INTO search (ticket, text) SELECT ticket, text FROM ticket_messages")
+        await db.execute("CREATE TABLE decisions (agent TEXT, text TEXT, vector BLOB)")
+        await db.execute("INSERT INTO decisions VALUES (pseudonym(?), ?, ?), (pseudonym(?), ?, ?)",
+                         (JEAN, f"badgeuse {MARKER}", MARKER.encode(), ANNE, ANNE_MARKER, b"\0"))
+    monkeypatch.setattr(erasure, "PLACES", (
+        *erasure.PLACES,
+        erasure.Place(table="search", ticket="ticket", after=("INSERT INTO search (search) VALUES ('optimize')",)),
+        erasure.Place(table="decisions", agent="agent", pseudonymous=True)))
+    await store.checkpoint()
+    assert MARKER.encode() in _files(tmp_path / "data")
+
+    erased = await store.forget(JEAN, T + timedelta(days=1), "admin:test")
+    assert erased.rows["search"] > 0 and erased.rows["decisions"] == 1
+    raw = _files(tmp_path / "data")
+    assert MARKER.encode() not in raw and ANNE_MARKER.encode() in raw  # 'optimize' rewrote the index's segments
+    [(anne,)] = await _rows(store, "SELECT COUNT(*) FROM search WHERE search MATCH 'brontosaurix'")
+    assert anne >= 2  # Anne's messages are still found

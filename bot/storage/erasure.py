@@ -50,6 +50,8 @@ class Place:
     agent: str | None = None
     ticket: str | None = None
     kept: dict[str, str] | None = None
+    pseudonymous: bool = False    # the agent column holds pseudonym(user id), not the id
+    after: tuple[str, ...] = ()   # SQL run once the rows went (an FTS5 index: 'optimize' rewrites its segments)
 
 
 PLACES: tuple[Place, ...] = (
@@ -163,6 +165,8 @@ async def erase(db: aiosqlite.Connection, agent: str, now: datetime, asked_by: s
     rows = {}
     for place in PLACES:
         rows[place.table] = await _apply(db, place, _agent_rows(place), {"agent": agent, "tickets": json.dumps(tickets)})
+        for statement in place.after if rows[place.table] else ():
+            await db.execute(statement)
     await db.execute("INSERT INTO erasures (time, asked_by, subject, rows, events) VALUES (?, ?, pseudonym(?), ?, ?)",
                      (now.isoformat(), asked_by, agent, sum(rows.values()), len(redacts)))
     told = [ToMediators(text=say("privacy.closed_room", number=number)) for number in active]
@@ -195,6 +199,8 @@ async def past_retention(db: aiosqlite.Connection, cutoff: datetime) -> tuple[di
         if place.ticket is not None and place.table != "sent_events":
             counts[place.table] = await _apply(db, place, f"{place.ticket} IN (SELECT value FROM json_each(:tickets))",
                                                args)
+            for statement in place.after if counts[place.table] else ():
+                await db.execute(statement)
     counts["feedback"] = await _apply(db, _place("feedback"), "time < :cutoff AND NOT agent LIKE 'anon:%'", args)
     return counts, redacts
 
@@ -205,7 +211,8 @@ async def _redactions(db: aiosqlite.Connection, where: str, args: dict[str, Any]
 
 
 def _agent_rows(place: Place) -> str:
-    tied = [f"{place.agent} = :agent"] if place.agent else []
+    who = "pseudonym(:agent)" if place.pseudonymous else ":agent"
+    tied = [f"{place.agent} = {who}"] if place.agent else []
     if place.ticket:
         tied.append(f"{place.ticket} IN (SELECT value FROM json_each(:tickets))")
     return " OR ".join(tied)
