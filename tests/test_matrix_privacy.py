@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import timedelta
 
 from nio import RedactedEvent, RoomMessagesResponse
 
@@ -123,3 +124,35 @@ async def test_a_backup_taken_while_answering_restores_the_same_device_and_its_t
         await bot.stop()
         for person in (marie, jean):
             await person.close()
+
+
+async def test_past_retention_the_mediators_see_the_card_and_relays_redacted(homeserver, tmp_path, engine):  # noqa: F811
+    marie = await Member.named(homeserver, tmp_path, "marie", "Marie")
+    jean = await Member.named(homeserver, tmp_path, "jean", "Jean")
+    config = homeserver.bot_config(tmp_path / "bot", mediators=[marie.user_id], working_hours=ALWAYS_OPEN)
+    bot = await start(config, engine=engine, timing=replace(FAST, tick_every=0.2))
+    try:
+        room = await bot.store.get_meta(META_KEY)
+        await marie.join_invited(room)
+        dm = await jean.open_dm(bot.user_id)
+        await _ticket(jean, dm, 1)
+        card = await marie.notice("#1 · Jean")
+        await jean.say(dm, f"mon badge {MARKER} ne marche plus")
+        relay = await marie.notice(f"#1 · **Jean** : mon badge {MARKER}")
+        await marie.reply(room, card.event_id, "!clore")
+        await marie.notice("#1 clos par Marie.")
+        closed = await jean.notice("Votre demande n° 1 est close.")
+
+        later = bot.bot.clock() + timedelta(days=config.retention_days + 1)
+        bot.bot.clock = lambda: later  # the hourly purge runs at the next tick
+        seen = await _until_redacted(marie, room, {card.event_id, relay.event_id})
+        assert "redacted_because" in seen[relay.event_id].source["unsigned"]
+        [ticket] = await bot.store.tickets()
+        assert ticket.agent.startswith("anon:") and ticket.agent_name is None and ticket.room == ""
+        in_dm = await _events(jean, dm)  # the DM is the agent's own conversation: left as it is
+        assert closed.event_id in in_dm and not isinstance(in_dm[closed.event_id], RedactedEvent)
+    finally:
+        await bot.stop()
+        for person in (marie, jean):
+            await person.close()
+    assert MARKER.encode() not in b"".join(p.read_bytes() for p in config.data_dir.rglob("*") if p.is_file())
