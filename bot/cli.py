@@ -120,7 +120,7 @@ def _forget(args: argparse.Namespace) -> int:
     import getpass
     import re
     from datetime import datetime, timezone
-    from .store import Store
+    from .store import FILE_NAME, Store
     from .texts import say
     if not re.fullmatch(r"@[^:\s]+:\S+", args.user):
         raise ConfigError(f"« {args.user} » n'est pas un identifiant Matrix (@nom:serveur)")
@@ -128,8 +128,12 @@ def _forget(args: argparse.Namespace) -> int:
         print(say("privacy.cli_forget_cancelled"))
         return 1
 
+    data_dir = _config(args).data_dir
+    if not (data_dir / FILE_NAME).exists():
+        raise BotError(f"{data_dir / FILE_NAME} introuvable : rien à effacer (vérifiez data_dir et -c)")
+
     async def forget() -> None:
-        store = await Store.open(_config(args).data_dir)
+        store = await Store.open(data_dir)
         try:
             erased = await store.forget(args.user, datetime.now(timezone.utc), f"admin:{getpass.getuser()}")
         finally:

@@ -337,7 +337,7 @@ class Store:
             now = _now()
             await db.execute("UPDATE outbox SET sent_at = ?, sent_event_id = ? WHERE id = ?",
                              (now, sent_event_id, item.id))
-            await erasure.record_sent(db, item.id, item.action, sent_event_id, now)
+            await self._enqueue(db, await erasure.record_sent(db, item.id, item.action, sent_event_id, now), None)
             await ticket_store.record_sent(db, item.action, item.txn_id, sent_event_id)
 
     async def sent_event_ids(self) -> list[str]:

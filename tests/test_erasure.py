@@ -227,3 +227,14 @@ async def test_one_entry_covers_a_new_table_a_full_text_index_and_a_pseudonymous
     assert MARKER.encode() not in raw and ANNE_MARKER.encode() in raw  # 'optimize' rewrote the index's segments
     [(anne,)] = await _rows(store, "SELECT COUNT(*) FROM search WHERE search MATCH 'brontosaurix'")
     assert anne >= 2  # Anne's messages are still found
+
+
+async def test_an_item_erased_while_it_was_being_sent_is_redacted_when_it_lands(helpdesk):
+    store, clock = helpdesk.store, Clock()
+    await _life(helpdesk, clock)
+    await helpdesk.turn(clock.said(JEAN, "mes demandes"))
+    [sending] = await store.pending_outbox()  # the drain has taken it...
+    await store.forget(JEAN, T + timedelta(days=1), "admin:test")  # ...the erasure runs meanwhile
+    await store.mark_sent(sending, "$late")
+    pending = [item.action for item in await store.pending_outbox()]
+    assert Redact(event_id="$late", room=JEAN_DM) in pending

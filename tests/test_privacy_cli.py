@@ -58,6 +58,9 @@ async def test_forget_asks_then_erases_and_leaves_the_redactions_to_the_bot(live
     pending = await _pending(data)
     assert pending[0] == "ToMediators" and set(pending[1:]) == {"Redact"} and len(pending) > 4
     assert (await _run(["forget", "jean", "--yes", "-c", str(lived)], monkeypatch, capsys))[0] == 1  # not a Matrix id
+    (lived.parent / "other.yaml").write_text("data_dir: nowhere\n")
+    assert (await _run(["forget", JEAN, "--yes", "-c", str(lived.parent / "other.yaml")], monkeypatch, capsys))[0] == 1
+    assert not (lived.parent / "nowhere").exists()  # a wrong config creates no empty store
 
 
 async def test_backup_is_private_and_restore_refuses_to_overwrite(lived, tmp_path, monkeypatch, capsys):

@@ -32,7 +32,7 @@ from typing import Any
 import aiosqlite
 
 from ..hours import paris
-from ..messages import (Action, EraseAgentData, OpenTicket, Redact, Reply, ShowMyData, ToMediators)
+from ..messages import Action, EraseAgentData, OpenTicket, PostCard, Redact, Reply, ShowMyData, ToMediators
 from ..texts import say
 
 PSEUDONYM_KEY = "pseudonym_key"
@@ -121,17 +121,22 @@ async def owner(db: aiosqlite.Connection, action: Action, turn_agent: str | None
 
 
 async def record_sent(db: aiosqlite.Connection, outbox_id: int, action: Action, event_id: str | None,
-                      time: str) -> None:
-    """Remember which agent a sent event is about (cards and relays live in the mediators' room: room NULL)."""
+                      time: str) -> list[Action]:
+    """Remember which agent a sent event is about (cards and relays live in the mediators' room: room NULL).
+
+    An item whose row is gone was erased while it was being sent: its event is redacted at once."""
     if event_id is None or isinstance(action, Redact):
-        return
+        return []
+    room = getattr(action, "room", None) if not isinstance(action, (OpenTicket, PostCard, ToMediators)) else None
     async with db.execute("SELECT agent, ticket FROM outbox WHERE id = ?", (outbox_id,)) as cursor:
         row = await cursor.fetchone()
-    if row is None or (row[0] is None and row[1] is None):
-        return
-    room = getattr(action, "room", None) if not isinstance(action, OpenTicket) else None
+    if row is None:
+        return [Redact(event_id=event_id, room=room)]
+    if row[0] is None and row[1] is None:
+        return []
     await db.execute("INSERT OR IGNORE INTO sent_events (event_id, room, agent, ticket, time) VALUES (?, ?, ?, ?, ?)",
                      (event_id, room, row[0], row[1], time))
+    return []
 
 
 # --- erasing --------------------------------------------------------------------------------------
