@@ -56,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
     console.add_argument("--as", dest="name", default="agent", help="the agent's name (its conversation is kept)")
     console.set_defaults(handler=_console)
+    forget = sub.add_parser("forget", help="erase one agent's data (and redact the bot's messages carrying it)")
+    forget.add_argument("user", help="the agent's Matrix id, @name:server")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    backup = sub.add_parser("backup", help="copy data_dir (store, crypto store, session, keys) while the bot runs")
+    restore = sub.add_parser("restore", help="put a backup back into data_dir (bot stopped)")
+    restore.add_argument("--force", action="store_true", help="replace the content of a non-empty data_dir")
+    for p, handler in ((forget, _forget), (backup, _backup), (restore, _restore)):
+        if p is not forget:
+            p.add_argument("folder", type=Path)
+        p.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+        p.set_defaults(handler=handler)
     return parser
 
 
@@ -101,6 +112,57 @@ def _console(args: argparse.Namespace) -> int:
     import asyncio
     from .console import console
     return asyncio.run(console(_config(args), args.name)) or 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    """The admin's « effacer mes données » for one agent; the running bot sends the redactions."""
+    import asyncio
+    import getpass
+    import re
+    from datetime import datetime, timezone
+    from .store import FILE_NAME, Store
+    from .texts import say
+    if not re.fullmatch(r"@[^:\s]+:\S+", args.user):
+        raise ConfigError(f"« {args.user} » n'est pas un identifiant Matrix (@nom:serveur)")
+    if not args.yes and input(say("privacy.cli_forget_ask", agent=args.user)).strip().lower() not in ("oui", "o", "yes", "y"):
+        print(say("privacy.cli_forget_cancelled"))
+        return 1
+
+    data_dir = _config(args).data_dir
+    if not (data_dir / FILE_NAME).exists():
+        raise BotError(f"{data_dir / FILE_NAME} introuvable : rien à effacer (vérifiez data_dir et -c)")
+
+    async def forget() -> None:
+        store = await Store.open(data_dir)
+        try:
+            erased = await store.forget(args.user, datetime.now(timezone.utc), f"admin:{getpass.getuser()}")
+        finally:
+            await store.close()
+        print(say("privacy.cli_forget_done", agent=args.user, rows=erased.total, events=erased.events,
+                  closed=erased.closed))
+        for table, count in erased.rows.items():
+            if count:
+                print(f"  {table} : {count}")
+
+    asyncio.run(forget())
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from .storage.backup import backup
+    from .texts import say
+    written = backup(_config(args).data_dir, args.folder)
+    print(say("privacy.cli_backup_done", folder=args.folder, files=len(written)))
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from .storage.backup import restore
+    from .texts import say
+    config = _config(args)
+    written = restore(args.folder, config.data_dir, force=args.force)
+    print(say("privacy.cli_restore_done", folder=config.data_dir, files=len(written)))
+    return 0
 
 
 def _config(args: argparse.Namespace) -> Config:

@@ -5,6 +5,8 @@ A message goes through these steps, in order; the first that applies decides the
     welcome        first contact, or back after `welcome_again_after_days`: the welcome goes first
     expiry         a flow silent for `flow_timeout_minutes` is dropped (and said so); a stale
                    pending question is forgotten; the message then reads as new
+    own data       « mes données » / « effacer mes données » (asked to confirm: oui / non), even mid-flow:
+                   the store answers or erases (ShowMyData, EraseAgentData; bot/storage/erasure.py)
     human          "médiateur", "humain"... (or the matcher's help.human) opens a ticket at once,
                    even mid-flow, with the fields collected so far and the recent transcript
     flow           a flow under way gets the message (bot/guided.py)
@@ -34,7 +36,7 @@ from .knowledge import Knowledge, load_knowledge
 from .language import follow
 from .lexicon import surface
 from .matching import Decision
-from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
+from .messages import Action, EraseAgentData, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply, ShowMyData
 from .texts import language, say, speaking
 
 MAX_CHARS = 2000         # longer messages are read up to here: nobody types more on a phone
@@ -126,6 +128,11 @@ class Engine:
     # --- routing
 
     def _route(self, state: ConversationState, turn: Turn) -> Result:
+        own_data = self._own_data(state, turn)
+        if own_data is not None:
+            return own_data
+        if state.pending is not None and state.pending.kind == "erase":
+            state = replace(state, pending=None)  # neither oui nor non: nothing is erased, the message reads as new
         if self._asks_for_human(turn.text):
             return self._to_human(state, turn, *self._ticket_context(state))
         if state.flow is not None:
@@ -141,6 +148,20 @@ class Engine:
         if intents.says_cancel(turn.text):
             return replace(state, pending=None, misses=0), [turn.reply(say("conversation.cancelled"))]
         return self._question(state, turn)
+
+    def _own_data(self, state: ConversationState, turn: Turn) -> Result | None:
+        """What the line keeps about the agent, and its erasure once confirmed: the store does both."""
+        agent, room = turn.incoming.sender, turn.incoming.room
+        if state.pending is not None and state.pending.kind == "erase":
+            if intents.says_yes(turn.text):
+                return replace(state, pending=None), [EraseAgentData(agent=agent, room=room, time=turn.now)]
+            if intents.says_no(turn.text):
+                return replace(state, pending=None), [turn.reply(say("privacy.erase_cancelled"))]
+        if intents.asks_erasure(turn.text):
+            return replace(state, pending=Pending(kind="erase", since=turn.now)), [turn.reply(say("privacy.erase_confirm"))]
+        if intents.asks_my_data(turn.text):
+            return state, [ShowMyData(agent=agent, room=room, retention_days=self.config.retention_days, time=turn.now)]
+        return None
 
     def _blank(self, state: ConversationState, turn: Turn) -> Result:
         """No words. A lone 👍 / 👎 is a reaction to something that asked nothing: acknowledge it."""

@@ -7,6 +7,7 @@
      │                  feedback  "Est-ce que cela répond ... ?" about `topic`
      │                  clarify   "Vous voulez parler de : 1. ... 2. ..." over `options`
      │                  offer     a mediator was offered; `reason`, `topic` and `fields` go on the ticket
+     │                  erase     « effacer mes données » awaits its oui / non
      ├── flow         the guided flow under way: FAQ entry, and the runner's own FlowState
      ├── transcript   the last lines exchanged, for the mediator
      ├── language     "fr" or "en": the language the agent writes in (bot/language.py), with hysteresis
@@ -36,7 +37,7 @@ VERSION = 1
 class Pending:
     """A question the bot asked, that the agent's next message may answer."""
 
-    kind: str  # "feedback" | "clarify" | "offer"
+    kind: str  # "feedback" | "clarify" | "offer" | "erase"
     since: datetime
     topic: str | None = None
     options: tuple[str, ...] = ()
@@ -90,6 +91,11 @@ class ConversationState:
                 "language": self.language,
                 "last_topic": ({"id": self.last_topic, "at": self.last_topic_at.isoformat()}
                                if self.last_topic and self.last_topic_at else None)}
+
+    @staticmethod
+    def confirming_erasure(data: dict[str, Any] | None) -> bool:
+        """Whether the stored state awaits the oui / non of « effacer mes données » (the desk must not relay it)."""
+        return bool(data and isinstance(data.get("pending"), dict) and data["pending"].get("kind") == "erase")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> ConversationState:

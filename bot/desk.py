@@ -19,7 +19,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from . import desk_commands
+from . import desk_commands, intents
+from .conversation_state import ConversationState
 from .config import Config
 from .desk_commands import MediatorsRoom
 from .hours import age_text, paris, when_text
@@ -34,6 +35,11 @@ from .tickets import (Status, Ticket, TicketNumber, agent_wrote, autoclose, card
 EngineTurn = Callable[[dict | None, Incoming], tuple[dict, list[Action]]]
 MARK = re.compile(r"\s*([1-5])\s*(?:/\s*5)?\s*(?:[.!]*)\s*")
 BOT = "bot"
+
+
+def _about_own_data(state: dict | None, text: str) -> bool:
+    """« mes données », « effacer mes données » and its oui / non go to the engine, never to a mediator."""
+    return intents.asks_my_data(text) or intents.asks_erasure(text) or ConversationState.confirming_erasure(state)
 
 
 class Desk:
@@ -52,7 +58,7 @@ class Desk:
         if self._asks_my_requests(incoming.text):
             return Decision(actions=(Reply(room=incoming.room, text=self._my_requests(ledger, incoming.sender)),))
         latest = next(iter(ledger.of_agent(incoming.sender)), None)
-        if latest is not None:
+        if latest is not None and not _about_own_data(ledger.state, incoming.text):
             decided = self._to_ticket(latest, incoming)
             if decided is not None:
                 return decided

@@ -195,7 +195,8 @@ def _show(turn: Turn, command: Command) -> Decision:
         lines.append(say("tickets.show_history"))
     lines += [say("tickets.history_line", date=date_text(line.time), who=_who(turn, ticket, line.kind, line.author),
                   text=_history_text(line.kind, line.text)) for line in turn.ledger.history]
-    return Decision(actions=(turn.answer("\n".join(lines)),))
+    # linked: the answer shows the agent's words, so erasing the ticket finds it (bot/storage/erasure.py)
+    return Decision(links=((turn.incoming.event_id, ticket.number),), actions=(turn.answer("\n".join(lines)),))
 
 
 def _history_text(kind: str, text: str) -> str:

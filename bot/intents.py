@@ -29,8 +29,8 @@ CHOICE_FILLERS = {"le", "la", "l", "n", "no", "num", "numero", "choix", "c", "es
 
 @lru_cache(maxsize=None)
 def _phrases(key: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
-    """(word sequences, emoji) of the list `conversation.<key>`."""
-    items = words(f"conversation.{key}")
+    """(word sequences, emoji) of the list `conversation.<key>` (or of a full `file.key`)."""
+    items = words(key if "." in key else f"conversation.{key}")
     phrases = tuple(tuple(surface(item)) for item in items if surface(item))
     emoji = tuple(item for item in items if not surface(item))
     return phrases, emoji
@@ -104,6 +104,30 @@ def says_other(text: str) -> bool:
 
 def says_cancel(text: str) -> bool:
     return _opens_with(text, "cancel_words")
+
+
+def _only(text: str, key: str) -> bool:
+    """One of the phrases of `key`, with nothing around it but polite fillers ("je veux voir ... svp"):
+    "j'ai perdu mes données sur mon téléphone" is a question for the FAQ, not a request about the line."""
+    message = surface(text)
+    fillers = set(words("privacy.request_fillers"))
+    for phrase in _phrases(key)[0]:
+        for at in range(len(message)):
+            if _starts_with(message, phrase, at):
+                rest = message[:at] + message[at + len(phrase):]
+                if all(w in fillers for w in rest):
+                    return True
+    return False
+
+
+def asks_my_data(text: str) -> bool:
+    """« mes données », « quelles données gardez-vous » ...: what the line keeps about the agent."""
+    return _only(text, "privacy.my_data_words") and not asks_erasure(text)
+
+
+def asks_erasure(text: str) -> bool:
+    """« effacer mes données », « oubliez-moi » ...: the agent wants their data erased now."""
+    return _only(text, "privacy.erase_words")
 
 
 def choice_number(text: str) -> int | None:

@@ -153,4 +153,36 @@ class StoreNote:
     source_event: EventID | None = None
 
 
-Action = Union[Reply, OpenTicket, RecordFeedback, FlowEvent, PostCard, ToMediators, RelayToAgent, StoreNote]
+# --- An agent's data (bot/storage/erasure.py): carried out by the store, in the turn's transaction ------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShowMyData:
+    """« mes données »: the store answers, in `room`, what it keeps about `agent` and until when."""
+
+    agent: UserID
+    room: RoomID
+    retention_days: int
+    time: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class EraseAgentData:
+    """The agent confirmed « effacer mes données » (or an admin ran `forget`): erase, then say so in `room`."""
+
+    agent: UserID
+    room: RoomID | None
+    time: datetime
+    asked_by: str = "agent"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Redact:
+    """Redact one of the bot's own events that carried an agent's words; room None is the mediators' room."""
+
+    event_id: EventID
+    room: RoomID | None = None
+
+
+Action = Union[Reply, OpenTicket, RecordFeedback, FlowEvent, PostCard, ToMediators, RelayToAgent, StoreNote,
+               ShowMyData, EraseAgentData, Redact]

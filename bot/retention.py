@@ -6,9 +6,12 @@ happens, in one transaction, called by the Matrix ticker once an hour:
     agents           a conversation state untouched for N days (it holds the recent transcript)
     outbox           sent items older than N days (their payload is the text that was sent)
     handled          event ids older than N days (only needed to skip a replayed event)
-    ticket_messages  every message of a ticket closed more than N days ago, and its fields
-What stays: each ticket's number, topic, reason, times and mark, the audit trail of its status
-changes and the yes/no feedback per topic: the figures of `!stats`, with no one's words in them.
+    a ticket closed more than N days ago goes through bot/storage/erasure.py's ticket places (the same
+                     list as an erasure): messages and links deleted, reason and fields emptied, agent,
+                     mediators and audit authors pseudonymised; its card and relays in the mediators'
+                     room are redacted; feedback older than N days is pseudonymised
+What stays: each ticket's number, topic, times and mark, its status changes with pseudonymous
+authors, and the yes/no feedback per topic: the figures of `!stats`, with no one's words or name.
 Open tickets are never touched, however old: a mediator still needs them.
 """
 from __future__ import annotations
@@ -22,10 +25,6 @@ STATEMENTS = {
     "sent messages": "DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < :cutoff",
     "handled events": "DELETE FROM handled WHERE handled_at < :cutoff "
                       "AND event_id NOT IN (SELECT event_id FROM outbox WHERE event_id IS NOT NULL)",
-    "ticket messages": "DELETE FROM ticket_messages WHERE ticket IN "
-                       "(SELECT number FROM tickets WHERE status = 'closed' AND closed_at < :cutoff)",
-    "ticket fields": "UPDATE tickets SET fields = '{}' WHERE status = 'closed' AND closed_at < :cutoff "
-                     "AND fields != '{}'",
 }
 
 

@@ -7,7 +7,10 @@ What it keeps, and why it must survive a crash:
   (`commit_turn`). After a crash the outbox is drained again with each item's stable
   transaction id, which the homeserver deduplicates: nothing lost, nothing twice;
 - the sync token and a few facts (`meta`), e.g. the bot's very first start;
-- feedback records (👍 / 👎 or oui / non), for statistics.
+- feedback records (👍 / 👎 or oui / non), for statistics;
+- which agent each outbox item and each sent event is about (`outbox.agent`, `sent_events`), so an
+  erasure (bot/storage/erasure.py) finds every row and every event of one agent; freed pages are
+  zeroed (`secure_delete`) and the WAL truncated after an erasure, so no erased word lingers.
 
 Actions are stored generically (type name + fields, datetimes in ISO), so a new action type of
 bot/messages.py needs no change here.
@@ -18,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
@@ -29,7 +33,8 @@ import aiosqlite
 
 from . import messages, retention, ticket_store
 from .ledger import Decision, Ledger
-from .messages import Action, RecordFeedback
+from .messages import Action, EraseAgentData, RecordFeedback, ShowMyData
+from .storage import erasure
 from .tickets import Ticket, TicketNumber
 
 FILE_NAME = "helpdesk.sqlite3"
@@ -78,6 +83,41 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: tickets, their messages, the events that point to them, their audit trail (bot/ticket_store.py)
     ticket_store.MIGRATION,
+    # 4: whose data each outbox item and sent event is (erasure and redaction, bot/storage/erasure.py),
+    # and one line per erasure; existing rows are attributed from their payload, ticket and event
+    """
+    ALTER TABLE outbox ADD COLUMN agent TEXT;
+    ALTER TABLE outbox ADD COLUMN ticket INTEGER;
+    CREATE INDEX outbox_agent ON outbox(agent);
+    CREATE TABLE sent_events (
+        event_id TEXT PRIMARY KEY,
+        room TEXT,
+        agent TEXT,
+        ticket INTEGER,
+        time TEXT NOT NULL
+    );
+    CREATE INDEX sent_events_agent ON sent_events(agent);
+    CREATE INDEX sent_events_ticket ON sent_events(ticket);
+    CREATE TABLE erasures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        asked_by TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        events INTEGER NOT NULL
+    );
+    UPDATE outbox SET ticket = json_extract(payload, '$.ticket');
+    UPDATE outbox SET agent = COALESCE((SELECT agent FROM tickets WHERE number = outbox.ticket),
+                                       json_extract(payload, '$.agent'),
+                                       (SELECT agent FROM handled WHERE handled.event_id = outbox.event_id));
+    INSERT OR IGNORE INTO sent_events (event_id, room, agent, ticket, time)
+        SELECT sent_event_id, CASE WHEN kind IN ('PostCard', 'ToMediators', 'OpenTicket') THEN NULL
+                                   ELSE json_extract(payload, '$.room') END, agent, ticket, created_at
+        FROM outbox WHERE sent_event_id IS NOT NULL AND (agent IS NOT NULL OR ticket IS NOT NULL);
+    INSERT OR IGNORE INTO sent_events (event_id, room, agent, ticket, time)
+        SELECT e.event_id, NULL, t.agent, e.ticket, t.opened_at FROM ticket_events e
+        JOIN tickets t ON t.number = e.ticket WHERE e.kind = 'card'
+    """,
 )
 
 
@@ -154,6 +194,7 @@ class Store:
         self._db = db
         self.path = path
         self._writing = asyncio.Lock()  # one connection: a second BEGIN must wait for the first COMMIT
+        self._erased = False  # an erasure was committed: checkpoint the WAL so its words leave the disk
 
     @classmethod
     async def open(cls, data_dir: Path | str) -> Store:
@@ -163,10 +204,13 @@ class Store:
         path = directory / FILE_NAME
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode = WAL", "foreign_keys = ON", "busy_timeout = 5000", "synchronous = NORMAL"):
+        for pragma in ("journal_mode = WAL", "foreign_keys = ON", "busy_timeout = 5000", "synchronous = NORMAL",
+                       "secure_delete = ON"):
             await db.execute(f"PRAGMA {pragma}")
         store = cls(db, path)
         await store._migrate()
+        async with store.transaction() as db:
+            await erasure.install(db)
         return store
 
     async def close(self) -> None:
@@ -184,8 +228,22 @@ class Store:
                 yield self._db
             except BaseException:
                 await self._db.execute("ROLLBACK")
+                self._erased = False
                 raise
             await self._db.execute("COMMIT")
+            if self._erased:
+                self._erased = False
+                await self.checkpoint()
+
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the WAL into the file and truncate it (erased words must not wait in the WAL);
+        (busy, log pages, checkpointed pages): busy 1 when another connection was reading."""
+        async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            busy, pages, done = await cursor.fetchone()
+        if busy:
+            logging.getLogger(__name__).warning("WAL checkpoint incomplete (another connection is reading): "
+                                                "erased rows stay in %s-wal until the next one", self.path)
+        return busy, pages, done
 
     async def _migrate(self) -> None:
         async with self._db.execute("PRAGMA user_version") as cursor:
@@ -230,7 +288,7 @@ class Store:
                     "INSERT INTO agents (agent, state, updated_at) VALUES (?, ?, ?) "
                     "ON CONFLICT(agent) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
                     (agent, json.dumps(new_state, ensure_ascii=False), _now()))
-            await self._enqueue(db, actions, event_id)
+            await self._enqueue(db, actions, event_id, agent=agent)
         return True
 
     async def mark_handled(self, event_id: str, agent: str) -> bool:
@@ -243,13 +301,21 @@ class Store:
             await self._enqueue(db, list(actions), None)
 
     async def _enqueue(self, db: aiosqlite.Connection, actions: Iterable[Action], event_id: str | None,
-                       time: datetime | None = None) -> None:
+                       time: datetime | None = None, agent: str | None = None) -> None:
+        """`agent`: whose turn it is; each item is tied to the agent it is about (bot/storage/erasure.py)."""
         for action in actions:
+            if isinstance(action, (ShowMyData, EraseAgentData)):  # the store's own work, then what to say
+                produced, erased = await erasure.carry_out(db, action)
+                self._erased = self._erased or erased is not None
+                await self._enqueue(db, produced, event_id, time)
+                continue
             kind, payload = encode_action(action)
             txn_id = f"hd{uuid.uuid4().hex}"
+            about, ticket = await erasure.owner(db, action, agent)
             await db.execute(
-                "INSERT INTO outbox (txn_id, event_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-                (txn_id, event_id, kind, payload, time.isoformat() if time else _now()))
+                "INSERT INTO outbox (txn_id, event_id, kind, payload, created_at, agent, ticket) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (txn_id, event_id, kind, payload, time.isoformat() if time else _now(), about, ticket))
             await ticket_store.record_action(db, action, txn_id, time or datetime.now(timezone.utc))
             if isinstance(action, RecordFeedback):
                 await db.execute(
@@ -268,8 +334,10 @@ class Store:
 
     async def mark_sent(self, item: OutboxItem, sent_event_id: str | None) -> None:
         async with self.transaction() as db:
+            now = _now()
             await db.execute("UPDATE outbox SET sent_at = ?, sent_event_id = ? WHERE id = ?",
-                             (_now(), sent_event_id, item.id))
+                             (now, sent_event_id, item.id))
+            await self._enqueue(db, await erasure.record_sent(db, item.id, item.action, sent_event_id, now), None)
             await ticket_store.record_sent(db, item.action, item.txn_id, sent_event_id)
 
     async def sent_event_ids(self) -> list[str]:
@@ -310,13 +378,29 @@ class Store:
                     (agent, json.dumps(decision.state, ensure_ascii=False),
                      decision.time.isoformat() if decision.time else _now()))  # the message's time: !stats counts it
             await ticket_store.write_decision(db, decision)
-            await self._enqueue(db, decision.actions, event_id, decision.time)
+            await self._enqueue(db, decision.actions, event_id, decision.time, agent=agent or None)
         return decision
 
     async def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
-        """Erase agents' words older than the retention period (bot/retention.py), in one transaction."""
+        """Erase agents' words older than the retention period (bot/retention.py), in one transaction:
+        closed tickets lose their words and names, their cards and relays are redacted (outbox)."""
         async with self.transaction() as db:
-            return await retention.purge(db, now, retention_days)
+            counts = await retention.purge(db, now, retention_days)
+            anonymised, redacts = await erasure.past_retention(db, now - timedelta(days=retention_days))
+            await self._enqueue(db, redacts, None, now)
+            self._erased = any(counts.values()) or any(anonymised.values())
+        return {**counts, **anonymised}
+
+    async def forget(self, agent: str, now: datetime, asked_by: str) -> erasure.Erased:
+        """`helpdesk-bot forget`: the agent's erasure, its redactions queued for the bot to send."""
+        async with self.transaction() as db:
+            erased = await erasure.erase(db, agent, now, asked_by)
+            await self._enqueue(db, erased.actions, None, now)
+            self._erased = True
+        return erased
+
+    async def data_summary(self, agent: str) -> erasure.Summary:
+        return await erasure.summary(self._db, agent)
 
     async def tickets(self) -> list[Ticket]:
         """Every ticket, by number (light rows: no transcript)."""

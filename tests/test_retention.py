@@ -33,9 +33,9 @@ async def test_words_are_erased_after_the_retention_period_but_not_before(tmp_pa
         assert await _count(store, "SELECT COUNT(*) FROM ticket_messages") == messages_before
 
         erased = await store.purge(T + timedelta(days=400), 90)
-        assert erased["ticket messages"] == messages_before and erased["sent messages"] > 0
+        assert erased["ticket_messages"] == messages_before and erased["sent messages"] > 0
         assert await _count(store, "SELECT COUNT(*) FROM ticket_messages") == 0
-        assert await _count(store, "SELECT COUNT(*) FROM outbox") == 0
+        assert await _count(store, "SELECT COUNT(*) FROM outbox WHERE kind != 'Redact'") == 0  # redactions wait
         assert await store.load_state(AGENT) is None
         [ticket] = await store.tickets()  # the figures stay, without anyone's words
         assert (ticket.number, ticket.fields) == (1, {})

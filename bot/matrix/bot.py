@@ -267,6 +267,7 @@ class MatrixBot:
         if any(erased.values()):
             log.info("retention (%d days): erased %s", self.config.retention_days,
                      ", ".join(f"{n} {what}" for what, n in erased.items() if n))
+            await self.helpdesk.drain()  # the redactions of the mediators' copies it queued
 
     # --- presence of mind: typing and read receipts, never delaying an answer
 

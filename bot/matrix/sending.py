@@ -19,10 +19,10 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import ClientError
 from markdown_it import MarkdownIt
-from nio import AsyncClient, EncryptionError, ErrorResponse, LocalProtocolError, RoomSendResponse
+from nio import AsyncClient, EncryptionError, ErrorResponse, LocalProtocolError, RoomRedactResponse, RoomSendResponse
 
 from .. import texts
-from ..messages import Media, OpenTicket, PostCard, RelayToAgent, Reply, ToMediators
+from ..messages import Media, OpenTicket, PostCard, Redact, RelayToAgent, Reply, ToMediators
 from ..store import OutboxItem
 from . import media as attachments
 
@@ -135,6 +135,8 @@ class MatrixSender:
                 return await self.send_notice(action.room, action.text, reply_to=None, txn_id=item.txn_id)
             if isinstance(action, OpenTicket):
                 return await self._ticket_card(action, item.txn_id)
+            if isinstance(action, Redact):
+                return await self.redact(action, item.txn_id)
         except Refused as exc:
             log.error("%s dropped: %s", type(action).__name__, exc)
             return None
@@ -153,6 +155,23 @@ class MatrixSender:
                 raise Refused(f"send to {room}: {exc}") from exc
 
         response: RoomSendResponse = await with_retries(call, what=f"send to {room}", policy=self.policy)
+        return response.event_id
+
+    async def redact(self, action: Redact, txn_id: str) -> str | None:
+        """Redact one of the bot's own events (an agent's words it carried); an event already gone is a 404:
+        refused, logged and dropped, like any refusal."""
+        room = action.room or self.mediators_room
+        if not room:
+            log.warning("redaction of %s skipped: no mediators_room", action.event_id)
+            return None
+
+        async def call() -> Any:
+            try:
+                return await self.client.room_redact(room, action.event_id, tx_id=txn_id)
+            except LocalProtocolError as exc:
+                raise Refused(f"redact in {room}: {exc}") from exc
+
+        response: RoomRedactResponse = await with_retries(call, what=f"redact {action.event_id}", policy=self.policy)
         return response.event_id
 
     async def _card(self, ticket: int | None) -> str | None:
