@@ -18,14 +18,14 @@ actions without any network. The texts are in bot/texts/conversation.yaml.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
 from . import intents, transcript
 from .config import Config
-from .conversation_state import ConversationState, Pending
+from .conversation_state import ConversationState, Pending, Result, Turn
 from .errors import DataError
 from .faq import Entry
 from .flows import expired
@@ -40,25 +40,6 @@ HUMAN_TOPIC = "help.human"
 GREETING_TOPIC = "smalltalk.greeting"
 PICK_SCORE = 80          # words naming an offered topic: how close to its title they must be
 PICK_MARGIN = 10
-
-Result = tuple[ConversationState, list[Action]]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Turn:
-    """The message being handled, cut to size, and whether the welcome was just said."""
-
-    incoming: Incoming
-    text: str
-    welcomed: bool
-
-    @property
-    def now(self) -> datetime:
-        return self.incoming.time
-
-    def reply(self, text: str) -> Reply:
-        return Reply(room=self.incoming.room, text=text)
-
 
 def build_engine(config: Config) -> Engine:
     """The engine over the FAQ and flows of `config`; a broken FAQ stops the start (DataError)."""

@@ -13,6 +13,9 @@
 The store keeps the dict of `to_dict()` as JSON and gives it back after a restart, so a flow resumes
 where it was. A dict that cannot be read (an older or damaged record) gives a fresh state: losing a
 pending question is better than failing every message of that agent.
+
+`Turn` (the message being handled) and `Result` (what every step returns) live here too, beside the
+state they go with, so that bot/guided.py uses them without importing the engine.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from typing import Any
 
 from . import transcript
 from .flows import FlowState
-from .messages import TranscriptLine
+from .messages import Action, Incoming, Reply, TranscriptLine
 
 VERSION = 1
 
@@ -93,3 +96,22 @@ class ConversationState:
                        transcript=transcript.from_json(data.get("transcript", [])))
         except (KeyError, ValueError, TypeError):
             return cls()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Turn:
+    """The message being handled, cut to size, and whether the welcome was just said."""
+
+    incoming: Incoming
+    text: str
+    welcomed: bool
+
+    @property
+    def now(self) -> datetime:
+        return self.incoming.time
+
+    def reply(self, text: str) -> Reply:
+        return Reply(room=self.incoming.room, text=text)
+
+
+Result = tuple[ConversationState, list[Action]]  # what every step of the engine and of a guided flow returns

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
+from .config import Config
 from .hours import age_text, date_text
 from .ledger import AuditEntry, Decision, Ledger
 from .messages import Action, Incoming, RelayToAgent, Reply, StoreNote
@@ -23,8 +24,13 @@ from .commands import Command, Verb, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
                       stats, take)
 
-if TYPE_CHECKING:
-    from .desk import Desk
+
+class Desk(Protocol):
+    """What the handlers read of the desk (bot/desk.py's Desk passes itself): declared here, not imported,
+    so that the desk depends on this module and not the reverse."""
+
+    config: Config
+    canned: dict[str, str]
 
 
 @dataclass(frozen=True, kw_only=True)

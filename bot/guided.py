@@ -13,16 +13,28 @@ turns each `FlowTurn` into what the agent sees and what the conversation remembe
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .conversation_state import ActiveFlow, ConversationState, Pending
+from .conversation_state import ActiveFlow, ConversationState, Pending, Result, Turn
 from .faq import Entry
 from .flows import FlowTurn, Outcome, advance, start
-from .messages import Action, FlowEvent
+from .knowledge import Knowledge
+from .messages import Action, FlowEvent, OpenTicket
 from .texts import say
 
-if TYPE_CHECKING:
-    from .conversation import Engine, Result, Turn
+
+class Engine(Protocol):
+    """What a flow needs of the engine that runs it (bot/conversation.py's Engine passes itself).
+
+    Declared here rather than imported, so that the engine depends on this module and not the reverse.
+    """
+
+    knowledge: Knowledge
+
+    def answered(self, state: ConversationState, turn: Turn, topic: str, text: str) -> Result: ...
+
+    def ticket(self, state: ConversationState, turn: Turn, *, reason: str, topic: str | None,
+               fields: dict[str, str]) -> OpenTicket: ...
 
 END_EVENTS = {Outcome.ANSWER: "finished", Outcome.TICKET: "finished",
               Outcome.CANCELLED: "cancelled", Outcome.MEDIATOR: "cancelled"}
