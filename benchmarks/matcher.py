@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
-from bot.faq import Entry, Faq, load_faq  # noqa: E402
-from bot.lexicon import load_lexicon  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.answering.faq import Entry, Faq, load_faq  # noqa: E402
+from bot.answering.lexicon import load_lexicon  # noqa: E402
+from bot.answering.matching import Matcher  # noqa: E402
 
 TARGETS_MS = {1_000: 2.0, 10_000: 20.0}  # p99 of decide(), by number of entries
 

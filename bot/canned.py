@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from .errors import DataError, Problem
-from .faq import fill, unknown_variables
+from .answering.faq import fill, unknown_variables
 from .yamlfile import Mapping, load_file
 
 NAME = re.compile(r"[a-z0-9_-]+")

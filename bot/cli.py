@@ -166,7 +166,7 @@ def _faq_match(args: argparse.Namespace) -> int:
 
 
 def _faq_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, load_labelled, render
+    from .answering.evaluation import evaluate, load_labelled, render
     matcher = _load_matcher(args)
     print(render(evaluate(matcher, load_labelled(args.file)), verbose=args.verbose))
     return 0

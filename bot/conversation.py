@@ -27,11 +27,11 @@ from . import intents, transcript
 from .config import Config
 from .conversation_state import ConversationState, Pending, Result, Turn
 from .errors import DataError
-from .faq import Entry
+from .answering.faq import Entry
 from .flows import expired
 from .guided import continue_flow, start_flow
 from .knowledge import Knowledge, load_knowledge
-from .lexicon import surface
+from .answering.lexicon import surface
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
 from .texts import say
 

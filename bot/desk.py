@@ -24,7 +24,7 @@ from .config import Config
 from .desk_commands import MediatorsRoom
 from .hours import age_text, paris, when_text
 from .ledger import AuditEntry, Decision, Ledger
-from .lexicon import surface
+from .answering.lexicon import surface
 from .messages import Action, Incoming, OpenTicket, PostCard, Reply, ToMediators
 from .texts import say, words
 from .commands import Verb, parse_command

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from .conversation_state import ActiveFlow, ConversationState, Pending, Result, Turn
-from .faq import Entry
+from .answering.faq import Entry
 from .flows import FlowTurn, Outcome, advance, start
 from .knowledge import Knowledge
 from .messages import Action, FlowEvent, OpenTicket

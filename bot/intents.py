@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from .lexicon import surface
+from .answering.lexicon import surface
 from .texts import words
 
 SHORT_ANSWER_WORDS = 6          # "non ça ne répond pas du tout" is still an answer; longer is a question

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from .config import Config
 from .errors import Problem
-from .faq import LEXICON_FILE, Faq, load_faq
+from .answering.faq import LEXICON_FILE, Faq, load_faq
 from .flows import Flow, load_flows
-from .lexicon import Lexicon, load_lexicon
-from .matching import Matcher
+from .answering.lexicon import Lexicon, load_lexicon
+from .answering.matching import Matcher
 
 
 @dataclass(frozen=True)

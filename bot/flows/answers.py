@@ -17,7 +17,7 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from ..dates import parse_date, parse_months, parse_time, parse_times
-from ..lexicon import surface
+from ..answering.lexicon import surface
 from ..texts import say, words
 from .model import AnswerType, Option, Step
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..dates import fold
 from ..errors import Problem
-from ..faq import fill, unknown_variables
+from ..answering.faq import fill, unknown_variables
 from ..yamlfile import Mapping, Sequence
 from .model import AnswerType, Condition, Flow, Step, Test
 

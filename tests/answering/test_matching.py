@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from bot.config import Thresholds, load_config
-from bot.faq import load_faq_text
+from bot.answering.faq import load_faq_text
 from bot.knowledge import load_knowledge
-from bot.lexicon import load_lexicon
-from bot.matching import Decision, Matcher
+from bot.answering.lexicon import load_lexicon
+from bot.answering.matching import Decision, Matcher
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 THRESHOLDS = Thresholds(answer=70.0, clarify=50.0, margin=6.0)
 
 SMALL_FAQ = """\

@@ -17,8 +17,8 @@ from pathlib import Path
 from rapidfuzz.distance import OSA
 from rapidfuzz import process
 
-from .errors import Problem
-from .yamlfile import Mapping, load_file, load_text
+from ..errors import Problem
+from ..yamlfile import Mapping, load_file, load_text
 
 SECTIONS = ("abreviations", "synonymes", "mots_vides", "contexte", "politesse", "hors_sujet")
 APOSTROPHES = re.compile(r"[’'`´‘]")

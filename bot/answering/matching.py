@@ -19,7 +19,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .config import Thresholds
+from ..config import Thresholds
 from .faq import Faq
 from .lexicon import Lexicon, surface
 

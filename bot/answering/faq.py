@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
-from .yamlfile import Mapping, Sequence, load_file, load_text
+from ..errors import Problem
+from ..yamlfile import Mapping, Sequence, load_file, load_text
 
 KINDS = {"reponse": "answer", "parcours": "flow", "mediateur": "escalate", "politesse": "smalltalk"}
 ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse"}

@@ -10,9 +10,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bot.faq import load_faq
+from bot.answering.faq import load_faq
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 CLI = ROOT / ".venv" / "bin" / "helpdesk-bot"
 VARIABLES = {"portal": "https://messagerie.example.fr"}
 

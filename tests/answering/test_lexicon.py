@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.lexicon import Lexicon, load_lexicon, load_lexicon_text, surface
+from bot.answering.lexicon import Lexicon, load_lexicon, load_lexicon_text, surface
 
-LEXICON_FILE = Path(__file__).parent.parent / "faq" / "lexique.yaml"
+LEXICON_FILE = Path(__file__).parents[2] / "faq" / "lexique.yaml"
 
 
 @pytest.fixture(scope="module")
