@@ -115,7 +115,7 @@ def _faq_dir(args: argparse.Namespace, config: Config) -> Path:
 
 
 def _load_matcher(args: argparse.Namespace):
-    from .knowledge import load_knowledge
+    from .conversation.knowledge import load_knowledge
     config = _config(args)
     knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config))
     for problem in problems:  # still usable for trying questions: warn, run `faq check` to fix
@@ -126,7 +126,7 @@ def _load_matcher(args: argparse.Namespace):
 
 
 def _faq_check(args: argparse.Namespace) -> int:
-    from .knowledge import load_knowledge
+    from .conversation.knowledge import load_knowledge
     config = _config(args)
     knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config))
     for problem in problems:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Callable, TextIO
 
 from .config import Config
-from .conversation import build_engine
+from .conversation.engine import build_engine
 from .helpdesk import Helpdesk
 from .answering.lexicon import surface
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply

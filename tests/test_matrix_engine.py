@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, load_config
-from bot.conversation import build_engine
+from bot.conversation.engine import build_engine
 from bot.matrix import start
 from bot.messages import Incoming, Reply
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Thresholds, load_config
 from bot.answering.faq import load_faq_text
-from bot.knowledge import load_knowledge
+from bot.conversation.knowledge import load_knowledge
 from bot.answering.lexicon import load_lexicon
 from bot.answering.matching import Decision, Matcher
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from .messages import Action, Reply, TranscriptLine
+from ..messages import Action, Reply, TranscriptLine
 
 KEEP = 20
 LINE_CHARS = 500

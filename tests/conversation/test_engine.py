@@ -17,12 +17,12 @@ import pytest
 
 from bot.config import load_config
 from bot.console import describe
-from bot.conversation import MAX_CHARS, Engine, build_engine
+from bot.conversation.engine import MAX_CHARS, Engine, build_engine
 from bot.errors import DataError
 from bot.messages import FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
 from bot.texts import say
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 START = datetime(2025, 5, 14, 9, 0, tzinfo=timezone.utc)
 AGENT = "@camille.durand:agent.ville.example.fr"
 ROOM = "!dm-camille:agent.ville.example.fr"

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config
-from .errors import Problem
-from .answering.faq import LEXICON_FILE, Faq, load_faq
+from ..config import Config
+from ..errors import Problem
+from ..answering.faq import LEXICON_FILE, Faq, load_faq
 from .flows import Flow, load_flows
-from .answering.lexicon import Lexicon, load_lexicon
-from .answering.matching import Matcher
+from ..answering.lexicon import Lexicon, load_lexicon
+from ..answering.matching import Matcher
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from ..dates import parse_date, parse_months, parse_time, parse_times
-from ..answering.lexicon import surface
-from ..texts import say, words
+from ...answering.lexicon import surface
+from ...texts import say, words
 from .model import AnswerType, Option, Step
 
 MAX_MONTHS = 60  # more months than this in one answer is a misreading, not a request

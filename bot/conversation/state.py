@@ -25,7 +25,7 @@ from typing import Any
 
 from . import transcript
 from .flows import FlowState
-from .messages import Action, Incoming, Reply, TranscriptLine
+from ..messages import Action, Incoming, Reply, TranscriptLine
 
 VERSION = 1
 

@@ -17,9 +17,9 @@ from dataclasses import replace
 from typing import Any
 
 from ..dates import fold
-from ..errors import Problem
-from ..answering.faq import fill, unknown_variables
-from ..yamlfile import Mapping, Sequence
+from ...errors import Problem
+from ...answering.faq import fill, unknown_variables
+from ...yamlfile import Mapping, Sequence
 from .model import AnswerType, Condition, Flow, Step, Test
 
 CONDITIONS = (

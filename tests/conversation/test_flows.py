@@ -10,10 +10,10 @@ from textwrap import dedent
 
 import pytest
 
-from bot.flows import FlowState, Outcome, advance, expired, load_flows, load_flows_text, start
+from bot.conversation.flows import FlowState, Outcome, advance, expired, load_flows, load_flows_text, start
 
 NOW = datetime(2025, 3, 12, 10, 0)
-FLOWS_DIR = Path(__file__).parent.parent / "flows"
+FLOWS_DIR = Path(__file__).parents[2] / "flows"
 VARIABLES = {
     "mail_portal_url": "https://messagerie.ville.example.fr",
     "mail_app_name": "Outlook",

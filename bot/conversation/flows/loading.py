@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ..dates import fold
-from ..errors import Problem
-from ..answering.faq import fill
-from ..yamlfile import Mapping, Sequence, load_file, load_text
+from ...errors import Problem
+from ...answering.faq import fill
+from ...yamlfile import Mapping, Sequence, load_file, load_text
 from .checks import Report, check_graph, link, suggestion
 from .model import AnswerType, Flow, Option, Step
 

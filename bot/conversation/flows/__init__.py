@@ -12,6 +12,8 @@ The package, in the order a flow goes through it:
   Problem with file, line, flow, step and fix. A flow with a problem is not loaded at all.
 - runner.py: the pure runner; `start` and `advance` take the time and return a FlowTurn.
 - answers.py: what the agent typed read into one canonical value ("2025-03-14", "07:30").
+
+May import bot/conversation/dates.py, bot/answering/ and the shared modules; not the engine, which runs it.
 """
 from .loading import load_flows, load_flows_text
 from .model import Flow, FlowState, FlowTurn, Outcome

@@ -3,7 +3,8 @@ from datetime import date, time
 
 import pytest
 
-from bot.dates import french_date, french_month, french_time, parse_date, parse_months, parse_time, parse_times
+from bot.conversation.dates import (french_date, french_month, french_time, parse_date, parse_months, parse_time,
+                                    parse_times)
 
 TODAY = date(2025, 3, 12)  # a Wednesday
 

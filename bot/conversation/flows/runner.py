@@ -16,8 +16,8 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from ..dates import fold, french_date, french_month, french_time, months_ago
-from ..answering.faq import fill
-from ..texts import say
+from ...answering.faq import fill
+from ...texts import say
 from .answers import command, months_of, read
 from .model import AnswerType, Condition, Flow, FlowState, FlowTurn, Outcome, Step, Test, TicketRequest, Visit
 

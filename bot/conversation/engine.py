@@ -24,16 +24,16 @@ from datetime import datetime, timedelta
 from rapidfuzz import fuzz
 
 from . import intents, transcript
-from .config import Config
-from .conversation_state import ConversationState, Pending, Result, Turn
-from .errors import DataError
-from .answering.faq import Entry
+from ..config import Config
+from .state import ConversationState, Pending, Result, Turn
+from ..errors import DataError
+from ..answering.faq import Entry
 from .flows import expired
 from .guided import continue_flow, start_flow
 from .knowledge import Knowledge, load_knowledge
-from .answering.lexicon import surface
-from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
-from .texts import say
+from ..answering.lexicon import surface
+from ..messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
+from ..texts import say
 
 MAX_CHARS = 2000         # longer messages are read up to here: nobody types more on a phone
 HUMAN_TOPIC = "help.human"

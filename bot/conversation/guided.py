@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
-from .conversation_state import ActiveFlow, ConversationState, Pending, Result, Turn
-from .answering.faq import Entry
+from .state import ActiveFlow, ConversationState, Pending, Result, Turn
+from ..answering.faq import Entry
 from .flows import FlowTurn, Outcome, advance, start
 from .knowledge import Knowledge
-from .messages import Action, FlowEvent, OpenTicket
-from .texts import say
+from ..messages import Action, FlowEvent, OpenTicket
+from ..texts import say
 
 
 class Engine(Protocol):

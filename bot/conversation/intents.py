@@ -17,8 +17,8 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
-from .answering.lexicon import surface
-from .texts import words
+from ..answering.lexicon import surface
+from ..texts import words
 
 SHORT_ANSWER_WORDS = 6          # "non ça ne répond pas du tout" is still an answer; longer is a question
 TYPO_MIN_LENGTH = 6             # words this long may carry one typo and still be recognised
