@@ -23,9 +23,9 @@ from typing import Protocol
 
 from datetime import datetime
 
-from .desk import Desk
-from .desk_commands import MediatorsRoom
-from .ledger import Decision
+from .desk.desk import Desk
+from .desk.room import MediatorsRoom
+from .desk.ledger import Decision
 from .messages import Action, Incoming
 from .store import OutboxItem, Store
 

@@ -28,9 +28,9 @@ from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 import aiosqlite
 
 from . import messages, retention, ticket_store
-from .ledger import Decision, Ledger
+from .desk.ledger import Decision, Ledger
 from .messages import Action, RecordFeedback
-from .tickets import Ticket, TicketNumber
+from .desk.tickets import Ticket, TicketNumber
 
 FILE_NAME = "helpdesk.sqlite3"
 

@@ -15,11 +15,11 @@ from nio import RoomEncryptedImage, UploadResponse
 from nio.crypto.attachments import decrypt_attachment
 
 from bot.config import load_config
-from bot.hours import next_opening, paris
+from bot.desk.hours import next_opening, paris
 from bot.matrix import start
 from bot.matrix.mediators_room import META_KEY
 from bot.matrix.runner import load_engine
-from bot.tickets import Status
+from bot.desk.tickets import Status
 
 from .conftest import FAST
 from .synapse import Agent

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.desk import Desk
-from bot.desk_commands import MediatorsRoom
+from bot.desk.desk import Desk
+from bot.desk.room import MediatorsRoom
 from bot.helpdesk import Helpdesk
 from bot.store import Store
 
 from .test_ticket_store import CONFIG, T, Engine, ListSender, said
-from .test_desk import AGENT, MARIE
+from .desk.test_desk import AGENT, MARIE
 
 
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from bot.config import config_from_dict
-from bot.desk import Desk
-from bot.desk_commands import MediatorsRoom
+from bot.desk.desk import Desk
+from bot.desk.room import MediatorsRoom
 from bot.helpdesk import Helpdesk
-from bot.hours import PARIS
+from bot.desk.hours import PARIS
 from bot.messages import Incoming, PostCard, RelayToAgent, ToMediators
 from bot.store import MIGRATIONS, Store
-from bot.tickets import Status
+from bot.desk.tickets import Status
 
-from .test_desk import AGENT, DM, MARIE, PAUL, ROOM, FakeEngine
+from .desk.test_desk import AGENT, DM, MARIE, PAUL, ROOM, FakeEngine
 
 T = datetime(2026, 3, 4, 10, 0, tzinfo=PARIS)
 CONFIG = config_from_dict({"mediators": [MARIE, PAUL]}, base=Path("."))

@@ -32,7 +32,7 @@ from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, Megol
 
 from .. import texts
 from ..config import Config
-from ..desk_commands import MediatorsRoom
+from ..desk.room import MediatorsRoom
 from ..helpdesk import Helpdesk
 from ..messages import Incoming, Reply
 from ..store import Store

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import DataError, Problem
-from .answering.faq import fill, unknown_variables
-from .yamlfile import Mapping, load_file
+from ..errors import DataError, Problem
+from ..answering.faq import fill, unknown_variables
+from ..yamlfile import Mapping, load_file
 
 NAME = re.compile(r"[a-z0-9_-]+")
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import config_from_dict
-from bot.hours import PARIS
+from bot.desk.hours import PARIS
 from bot.messages import TranscriptLine
-from bot.commands import Command, Verb, parse_command
-from bot.tickets import (TRANSITIONS, Move, Status, Ticket, TicketError, agent_wrote, assign, autoclose,
+from bot.desk.commands import Command, Verb, parse_command
+from bot.desk.tickets import (TRANSITIONS, Move, Status, Ticket, TicketError, agent_wrote, assign, autoclose,
                          card_text, close, display_name, needs_reminder, new_ticket, note, reopen, reply,
                          stats, take)
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 import pytest
 
 from bot.config import WorkingHours
-from bot.hours import PARIS, easter, french_holidays, is_open, next_opening, when_text
+from bot.desk.hours import PARIS, easter, french_holidays, is_open, next_opening, when_text
 
 HOURS = WorkingHours(days=(0, 1, 2, 3, 4), start=time(8, 30), end=time(17, 30), public_holidays=True)
 NO_HOLIDAYS = WorkingHours(days=(0, 1, 2, 3, 4), start=time(8, 30), end=time(17, 30), public_holidays=False)

@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.canned import load_canned
+from bot.desk.canned import load_canned
 from bot.config import load_config
 from bot.errors import DataError
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def test_the_example_replies_load_with_the_example_variables():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .messages import Action, EventID, UserID
+from ..messages import Action, EventID, UserID
 from .tickets import Status, Ticket, TicketNumber
 
 

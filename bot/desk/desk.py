@@ -19,14 +19,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from . import desk_commands
-from .config import Config
-from .desk_commands import MediatorsRoom
+from . import room as desk_commands
+from ..config import Config
+from .room import MediatorsRoom
 from .hours import age_text, paris, when_text
 from .ledger import AuditEntry, Decision, Ledger
-from .answering.lexicon import surface
-from .messages import Action, Incoming, OpenTicket, PostCard, Reply, ToMediators
-from .texts import say, words
+from ..answering.lexicon import surface
+from ..messages import Action, Incoming, OpenTicket, PostCard, Reply, ToMediators
+from ..texts import say, words
 from .commands import Verb, parse_command
 from .tickets import (Status, Ticket, TicketNumber, agent_wrote, autoclose, card_text, display_name,
                       needs_reminder, new_ticket)

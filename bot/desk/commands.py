@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 
-from .messages import UserID
-from .texts import say
+from ..messages import UserID
+from ..texts import say
 from .tickets import TicketNumber
 
 

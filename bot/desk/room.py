@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
-from .config import Config
+from ..config import Config
 from .hours import age_text, date_text
 from .ledger import AuditEntry, Decision, Ledger
-from .messages import Action, Incoming, RelayToAgent, Reply, StoreNote
-from .texts import say
+from ..messages import Action, Incoming, RelayToAgent, Reply, StoreNote
+from ..texts import say
 from .commands import Command, Verb, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
                       stats, take)

@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Iterable
 
-from .config import Config
+from ..config import Config
 from .hours import is_open, paris
-from .messages import RoomID, TranscriptLine, UserID
-from .texts import say
+from ..messages import RoomID, TranscriptLine, UserID
+from ..texts import say
 
 TicketNumber = int
 

@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .config import WorkingHours
-from .texts import say, words
+from ..config import WorkingHours
+from ..texts import say, words
 
 PARIS = ZoneInfo("Europe/Paris")
 FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25))

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from bot.config import config_from_dict
-from bot.desk import Desk
-from bot.desk_commands import MediatorsRoom
-from bot.hours import PARIS
-from bot.ledger import Decision, Ledger
+from bot.desk.desk import Desk
+from bot.desk.room import MediatorsRoom
+from bot.desk.hours import PARIS
+from bot.desk.ledger import Decision, Ledger
 from bot.messages import (Incoming, Media, OpenTicket, PostCard, RelayToAgent, Reply, StoreNote, ToMediators,
                           TranscriptLine)
-from bot.tickets import Status
+from bot.desk.tickets import Status
 
 MARIE, PAUL, EVE = "@marie:tchap", "@paul:tchap", "@eve:tchap"
 AGENT, DM, ROOM = "@jean:tchap", "!dm:tchap", "!mediateurs:tchap"
