@@ -23,7 +23,7 @@ from .conversation.engine import build_engine
 from .helpdesk import Helpdesk
 from .answering.lexicon import surface
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
-from .store import OutboxItem, Store
+from .storage.store import OutboxItem, Store
 from .texts import say
 
 SERVER = "console"

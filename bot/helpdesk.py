@@ -27,7 +27,7 @@ from .desk.desk import Desk
 from .desk.room import MediatorsRoom
 from .desk.ledger import Decision
 from .messages import Action, Incoming
-from .store import OutboxItem, Store
+from .storage.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from bot.matrix import start
-from bot.store import Store
+from bot.storage.store import Store
 
 from .conftest import FAST
 from .synapse import Agent, RecordingEngine

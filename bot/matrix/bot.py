@@ -35,7 +35,7 @@ from ..config import Config
 from ..desk.room import MediatorsRoom
 from ..helpdesk import Helpdesk
 from ..messages import Incoming, Reply
-from ..store import Store
+from ..storage.store import Store
 from .access import may_invite
 from .events import convert, event_time, mentions
 from .media import media_incoming

@@ -19,7 +19,7 @@ from nio import AsyncClient, RoomCreateResponse, RoomPreset, RoomVisibility
 from ..desk.canned import load_canned
 from ..config import Config
 from ..desk.desk import Desk
-from ..store import Store
+from ..storage.store import Store
 from ..texts import say
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from ..conversation import knowledge
 from ..config import Config
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
-from ..store import Store
+from ..storage.store import Store
 from .bot import MatrixBot, Timing
 from .crosssign import CrossSigningError, ensure_cross_signed
 from .mediators_room import ensure_mediators_room, load_desk

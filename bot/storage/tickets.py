@@ -20,9 +20,9 @@ from typing import Callable
 
 import aiosqlite
 
-from .desk.ledger import Decision, HistoryLine, Ledger
-from .messages import Action, RelayToAgent, StoreNote, ToMediators
-from .desk.tickets import Status, Ticket, TicketNumber
+from ..desk.ledger import Decision, HistoryLine, Ledger
+from ..messages import Action, RelayToAgent, StoreNote, ToMediators
+from ..desk.tickets import Status, Ticket, TicketNumber
 
 MIGRATION = """
     CREATE TABLE tickets (

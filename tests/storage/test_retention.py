@@ -7,10 +7,10 @@ from datetime import timedelta
 from bot.desk.desk import Desk
 from bot.desk.room import MediatorsRoom
 from bot.helpdesk import Helpdesk
-from bot.store import Store
+from bot.storage.store import Store
 
-from .test_ticket_store import CONFIG, T, Engine, ListSender, said
-from .desk.test_desk import AGENT, MARIE
+from .test_tickets import CONFIG, T, Engine, ListSender, said
+from ..desk.test_desk import AGENT, MARIE
 
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.helpdesk import Helpdesk
 from bot.messages import FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply, TranscriptLine
-from bot.store import FILE_NAME, MIGRATIONS, OutboxItem, Store, decode_action, encode_action
+from bot.storage.store import FILE_NAME, MIGRATIONS, OutboxItem, Store, decode_action, encode_action
 
 T = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 AGENT = "@marie.dupont-mairie.fr:agent.collectivites.tchap.gouv.fr"

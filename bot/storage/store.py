@@ -27,10 +27,11 @@ from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 
 import aiosqlite
 
-from . import messages, retention, ticket_store
-from .desk.ledger import Decision, Ledger
-from .messages import Action, RecordFeedback
-from .desk.tickets import Ticket, TicketNumber
+from .. import messages
+from . import retention, tickets as ticket_store
+from ..desk.ledger import Decision, Ledger
+from ..messages import Action, RecordFeedback
+from ..desk.tickets import Ticket, TicketNumber
 
 FILE_NAME = "helpdesk.sqlite3"
 

@@ -14,10 +14,10 @@ from bot.desk.room import MediatorsRoom
 from bot.helpdesk import Helpdesk
 from bot.desk.hours import PARIS
 from bot.messages import Incoming, PostCard, RelayToAgent, ToMediators
-from bot.store import MIGRATIONS, Store
+from bot.storage.store import MIGRATIONS, Store
 from bot.desk.tickets import Status
 
-from .desk.test_desk import AGENT, DM, MARIE, PAUL, ROOM, FakeEngine
+from ..desk.test_desk import AGENT, DM, MARIE, PAUL, ROOM, FakeEngine
 
 T = datetime(2026, 3, 4, 10, 0, tzinfo=PARIS)
 CONFIG = config_from_dict({"mediators": [MARIE, PAUL]}, base=Path("."))
