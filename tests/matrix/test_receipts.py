@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.matrix import start
 
-from .conftest import FAST
-from .synapse import Agent, RecordingEngine
+from ..conftest import FAST
+from ..synapse import Agent, RecordingEngine
 
 
 async def test_the_bot_marks_what_it_handled_as_read(homeserver, tmp_path):

@@ -10,8 +10,8 @@ from bot.matrix import start
 from bot.matrix.crosssign import identity_path, load_identity
 from bot.matrix.session import read_session
 
-from .conftest import FAST
-from .synapse import Agent, RecordingEngine
+from ..conftest import FAST
+from ..synapse import Agent, RecordingEngine
 
 
 def _admin_put(homeserver, path: str, body: dict) -> dict:

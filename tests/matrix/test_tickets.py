@@ -21,10 +21,10 @@ from bot.matrix.mediators_room import META_KEY
 from bot.matrix.runner import load_engine
 from bot.desk.tickets import Status
 
-from .conftest import FAST
-from .synapse import Agent
+from ..conftest import FAST
+from ..synapse import Agent
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 ALWAYS_OPEN = {"days": ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
                "start": "00:00", "end": "23:59", "public_holidays": False}
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cfc0"

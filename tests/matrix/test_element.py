@@ -11,10 +11,10 @@ import pytest
 
 from bot.matrix import runner, start
 
-from .conftest import FAST
-from .synapse import RecordingEngine
+from ..conftest import FAST
+from ..synapse import RecordingEngine
 
-JS = Path(__file__).parent / "js"
+JS = Path(__file__).parents[1] / "js"
 SHIELD_NONE = 0  # EventShieldColour.NONE in matrix-js-sdk
 
 

@@ -21,10 +21,10 @@ from bot.conversation.engine import build_engine
 from bot.matrix import start
 from bot.messages import Incoming, Reply
 
-from .conftest import FAST
-from .synapse import Agent
+from ..conftest import FAST
+from ..synapse import Agent
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def engine_config(homeserver, directory: Path, **overrides) -> Config:

@@ -12,9 +12,9 @@ from bot.matrix import start
 from bot.matrix.session import store_dir
 from bot.matrix.undecryptable import FILE_NAME, MAX_AGE, UndecryptableMessages, write_atomically
 
-from .conftest import FAST
-from .synapse import Agent, RecordingEngine
-from .test_matrix_resilience import _send_without_key
+from ..conftest import FAST
+from ..synapse import Agent, RecordingEngine
+from .test_resilience import _send_without_key
 
 
 async def test_a_message_waiting_for_its_key_is_answered_after_a_restart(homeserver, tmp_path):

@@ -16,8 +16,8 @@ from bot.matrix import start
 
 from bot.matrix.localserver import start_synapse
 
-from .conftest import FAST, Homeserver
-from .synapse import Agent, RecordingEngine
+from ..conftest import FAST, Homeserver
+from ..synapse import Agent, RecordingEngine
 
 
 async def test_restart_between_messages_loses_nothing_and_repeats_nothing(homeserver, tmp_path):

@@ -8,8 +8,8 @@ import pytest
 from bot.matrix import start
 from bot.storage.store import Store
 
-from .conftest import FAST
-from .synapse import Agent, RecordingEngine
+from ..conftest import FAST
+from ..synapse import Agent, RecordingEngine
 
 
 @pytest.fixture
