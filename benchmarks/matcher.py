@@ -7,7 +7,7 @@ time, the latency of `decide()` per message (p50, p99, max) over about a thousan
 messages (short, long, with typos, off-topic), and the peak memory the index build allocates
 (tracemalloc, measured on a separate build so it does not slow the timed one). Synthetic
 entries are French-looking: topic words drawn from real French words and a few thousand
-pseudo-words, eight example questions each, and keywords, built as bot.faq.Entry directly.
+pseudo-words, eight example questions each, and keywords, built as bot.answering.faq.Entry directly.
 The messages are generated here; the shared evaluation sets are not used.
 Targets: decide() p99 <= 2 ms with 1,000 entries and <= 20 ms with 10,000 (median of --repeat cold runs).
 """

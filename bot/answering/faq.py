@@ -1,10 +1,10 @@
 """The FAQ: faq/*.yaml parsed once into typed entries, with every mistake reported as file:line.
 
-An entry is one help topic of the catalogue (bot/topics.yaml): its title, how the bot treats it
+An entry is one help topic of the catalogue (bot/answering/topics.yaml): its title, how the bot treats it
 (type), the ways agents ask it (questions, mots_cles), look-alikes it must not answer (pas_pour)
 and the answer text. Answers quote employer facts as `{variable}` taken from the config, so a
 wrong or missing variable is caught here, at check time, and never shown raw to an agent.
-faq/lexique.yaml is not an entry file: bot/lexicon.py reads it.
+faq/lexique.yaml is not an entry file: bot/answering/lexicon.py reads it.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Matching an agent's message to a FAQ entry: answer, clarify, or none.
 
-Each entry is indexed as the normalised terms of its questions and keywords (bot/lexicon.py).
+Each entry is indexed as the normalised terms of its questions and keywords (bot/answering/lexicon.py).
 A message is scored against every entry sharing a term with it (an inverted index keeps this
 fast with thousands of entries) by two measures, both weighted by how specific a term is
 (inverse entry frequency):

@@ -7,7 +7,7 @@ A message goes through these steps, in order; the first that applies decides the
                    pending question is forgotten; the message then reads as new
     human          "médiateur", "humain"... (or the matcher's help.human) opens a ticket at once,
                    even mid-flow, with the fields collected so far and the recent transcript
-    flow           a flow under way gets the message (bot/guided.py)
+    flow           a flow under way gets the message (bot/conversation/guided.py)
     pending        the answer to the bot's last question: oui/non after an answer or an offer,
                    a number or words after "Vous voulez parler de : ..."
     blank          nothing readable: "je n'ai pas compris"

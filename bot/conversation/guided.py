@@ -1,6 +1,6 @@
 """A guided flow inside the conversation: starting it from its FAQ entry, and what each end leads to.
 
-bot/flows/ runs the steps (questions, "annuler", "retour", answers it cannot read); this module
+bot/conversation/flows/ runs the steps (questions, "annuler", "retour", answers it cannot read); this module
 turns each `FlowTurn` into what the agent sees and what the conversation remembers:
 
     continue   the flow's messages; the FlowState is kept for the next message
@@ -24,7 +24,7 @@ from ..texts import say
 
 
 class Engine(Protocol):
-    """What a flow needs of the engine that runs it (bot/conversation.py's Engine passes itself).
+    """What a flow needs of the engine that runs it (bot/conversation/engine.py's Engine passes itself).
 
     Declared here rather than imported, so that the engine depends on this module and not the reverse.
     """

@@ -15,7 +15,7 @@ where it was. A dict that cannot be read (an older or damaged record) gives a fr
 pending question is better than failing every message of that agent.
 
 `Turn` (the message being handled) and `Result` (what every step returns) live here too, beside the
-state they go with, so that bot/guided.py uses them without importing the engine.
+state they go with, so that bot/conversation/guided.py uses them without importing the engine.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 `parse_command` turns a message of the mediators' room into a `Command`, or None when it is plain
 chat (mediators talk to each other there too). The ticket number may be left out when the message
 answers the ticket's card; a command that cannot be read becomes HELP with a French `problem`
-saying what was missing. bot/desk_commands.py carries the commands out.
+saying what was missing. bot/desk/room.py carries the commands out.
 """
 from __future__ import annotations
 

@@ -5,8 +5,8 @@
                   ──► closed within reopen_days? ──► a lone 1-5 is the mark, anything else reopens
                   ──► otherwise the conversation engine; an OpenTicket it returns becomes a
                       numbered ticket, its card in the mediators' room, and one sentence telling
-                      the agent when a mediator will answer (bot/hours.py)
-    mediators' room ──► bot/desk_commands.py; a mediator joining gets the list of open tickets
+                      the agent when a mediator will answer (bot/desk/hours.py)
+    mediators' room ──► bot/desk/room.py; a mediator joining gets the list of open tickets
     clock tick      ──► autoclose after autoclose_days, reminders of tickets nobody took
 
 Every method takes a `Ledger` (read by the store inside its write transaction) and returns a

@@ -1,6 +1,6 @@
 """What the mediators' desk reads before a decision (`Ledger`) and what it decides (`Decision`).
 
-The store builds a `Ledger` inside its write transaction, the pure desk (bot/desk.py) turns it
+The store builds a `Ledger` inside its write transaction, the pure desk (bot/desk/desk.py) turns it
 and one incoming message (or the clock) into a `Decision`, and the store writes that decision in
 the same transaction: a fresh read and its write cannot be split by another turn, so two
 mediators typing `!prendre 12` at once give one owner and one "déjà pris".

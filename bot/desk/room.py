@@ -26,7 +26,7 @@ from .tickets import (Status, Ticket, TicketError, assign, card_text, close, dis
 
 
 class Desk(Protocol):
-    """What the handlers read of the desk (bot/desk.py's Desk passes itself): declared here, not imported,
+    """What the handlers read of the desk (bot/desk/desk.py's Desk passes itself): declared here, not imported,
     so that the desk depends on this module and not the reverse."""
 
     config: Config

@@ -1,4 +1,4 @@
-"""Tickets: an agent handed to a human mediator, and the moves a ticket can make (bot/commands.py reads
+"""Tickets: an agent handed to a human mediator, and the moves a ticket can make (bot/desk/commands.py reads
 the mediators' commands that ask for them).
 
 Pure core, like the rest of the conversation logic: every function takes `now` and returns a new

@@ -262,7 +262,7 @@ class MatrixBot:
                 log.exception("ticket tick failed; trying again at the next one")
 
     async def _purge(self, now: datetime) -> None:
-        """What the welcome promises: agents' words erased after retention_days (bot/retention.py)."""
+        """What the welcome promises: agents' words erased after retention_days (bot/storage/retention.py)."""
         erased = await self.store.purge(now, self.config.retention_days)
         if any(erased.values()):
             log.info("retention (%d days): erased %s", self.config.retention_days,

@@ -77,7 +77,7 @@ MIGRATIONS: tuple[str, ...] = (
         inviter TEXT
     );
     """,
-    # 3: tickets, their messages, the events that point to them, their audit trail (bot/ticket_store.py)
+    # 3: tickets, their messages, the events that point to them, their audit trail (bot/storage/tickets.py)
     ticket_store.MIGRATION,
 )
 
@@ -279,7 +279,7 @@ class Store:
                 "SELECT sent_event_id FROM outbox WHERE sent_event_id IS NOT NULL ORDER BY id") as cursor:
             return [r[0] for r in await cursor.fetchall()]
 
-    # --- tickets (the desk's turns; tables in bot/ticket_store.py)
+    # --- tickets (the desk's turns; tables in bot/storage/tickets.py)
 
     async def desk_turn(self, *, decide: Callable[[Ledger], Decision], event_id: str | None = None,
                         agent: str = "", reply_to: str | None = None,
@@ -315,7 +315,7 @@ class Store:
         return decision
 
     async def purge(self, now: datetime, retention_days: int) -> dict[str, int]:
-        """Erase agents' words older than the retention period (bot/retention.py), in one transaction."""
+        """Erase agents' words older than the retention period (bot/storage/retention.py), in one transaction."""
         async with self.transaction() as db:
             return await retention.purge(db, now, retention_days)
 

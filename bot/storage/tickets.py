@@ -1,6 +1,6 @@
 """The tickets' part of the store: their tables, rows <-> `Ticket`, and the desk's read and write.
 
-Called by bot/store.py inside its transactions, never on its own, so a ticket, its audit trail,
+Called by bot/storage/store.py inside its transactions, never on its own, so a ticket, its audit trail,
 its messages and the outbox items announcing them are written together or not at all.
 
     tickets          one row per ticket (number, agent, status, topic, reason, fields, assignee, times, mark)

@@ -2,7 +2,7 @@
 
 Each test writes a small faq/ folder in tmp_path and reads the problems back as the author
 sees them, `file:line: message`, with the folder stripped so the expectations read plainly.
-The catalogue is passed in, so these tests do not depend on bot/topics.yaml.
+The catalogue is passed in, so these tests do not depend on bot/answering/topics.yaml.
 """
 from __future__ import annotations
 

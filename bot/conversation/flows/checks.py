@@ -1,7 +1,7 @@
 """Load-time checks of a flow's graph, like Rasa's flow validation: each mistake is its own Problem.
 
 A `Report` collects the problems of one file, each naming the flow and step and saying how to fix it.
-Once every step of a flow is parsed (bot/flows/loading.py), `link` resolves what comes after each
+Once every step of a flow is parsed (bot/conversation/flows/loading.py), `link` resolves what comes after each
 step (its option targets, its `si:` conditions, `suite` or the next step of the list) and checks
 every name against the flow: unknown steps (with the closest id as a suggestion), `{field}`s that no
 question fills, conditions that can never hold. `check_graph` then walks the resolved graph: every

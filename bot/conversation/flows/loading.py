@@ -4,7 +4,7 @@ The whole language, with an example, is in flows/README.md. Keys may be written 
 ("réponse"); an unknown key is a problem that suggests the closest known one. Loading goes in three
 passes over a file: parse each step on its own (its keys, texts with the configuration's variables
 filled, answer type, options), then link the steps together and check the graph
-(bot/flows/checks.py). Every problem names the file, line, flow and step, with the fix. A flow with
+(bot/conversation/flows/checks.py). Every problem names the file, line, flow and step, with the fix. A flow with
 any problem is not loaded at all, so the runner never meets a broken graph.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The pure flow runner: one agent's message in, one `FlowTurn` out; it never waits or sends.
 
 `start` and `advance` take the time. `advance` first hears "annuler" and "retour", then reads the
-answer to the pending question (bot/flows/answers.py). A good answer is stored in its field, the
+answer to the pending question (bot/conversation/flows/answers.py). A good answer is stored in its field, the
 question is pushed on the history (what "retour" pops), and `_walk` goes on: it says each step until
 one asks a question (the flow waits) or ends it (an answer, or a ticket carrying the collected
 fields). The next step is the chosen option's, else the first true condition's, else `next`. An answer
