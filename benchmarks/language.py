@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.language import follow  # noqa: E402
+from bot.conversation.language import follow  # noqa: E402
 
 DEFAULT_SETS = [ROOT / "../shared/eval/dev.yaml", ROOT / "../shared/eval/dev2.yaml", ROOT / "benchmarks/eval/own.yaml"]
 

@@ -7,7 +7,7 @@ time, the latency of `decide()` per message (p50, p99, max) over about a thousan
 messages (short, long, with typos, off-topic), and the peak memory the index build allocates
 (tracemalloc, measured on a separate build so it does not slow the timed one). Synthetic
 entries are French-looking: topic words drawn from real French words and a few thousand
-pseudo-words, eight example questions each, and keywords, built as bot.faq.Entry directly.
+pseudo-words, eight example questions each, and keywords, built as bot.answering.faq.Entry directly.
 The messages are generated here; the shared evaluation sets are not used.
 Targets: decide() p99 <= 2 ms with 1,000 entries and <= 20 ms with 10,000 (median of --repeat cold runs).
 """
@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
-from bot.faq import Entry, Faq, load_faq  # noqa: E402
-from bot.lexicon import load_lexicon  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.answering.faq import Entry, Faq, load_faq  # noqa: E402
+from bot.answering.lexicon import load_lexicon  # noqa: E402
+from bot.answering.matching import Matcher  # noqa: E402
 
 TARGETS_MS = {1_000: 2.0, 10_000: 20.0}  # p99 of decide(), by number of entries
 

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
+from bot.conversation.knowledge import load_knowledge  # noqa: E402
 from bot.matrix import start  # noqa: E402
 from bot.matrix.bot import Timing  # noqa: E402
 from bot.matrix.localserver import start_synapse  # noqa: E402

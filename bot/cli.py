@@ -120,7 +120,7 @@ def _forget(args: argparse.Namespace) -> int:
     import getpass
     import re
     from datetime import datetime, timezone
-    from .store import FILE_NAME, Store
+    from .storage.store import FILE_NAME, Store
     from .texts import say
     if not re.fullmatch(r"@[^:\s]+:\S+", args.user):
         raise ConfigError(f"« {args.user} » n'est pas un identifiant Matrix (@nom:serveur)")
@@ -177,7 +177,7 @@ def _faq_dir(args: argparse.Namespace, config: Config) -> Path:
 
 
 def _load_matcher(args: argparse.Namespace):
-    from .knowledge import load_knowledge
+    from .conversation.knowledge import load_knowledge
     config = _config(args)
     knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config))
     for problem in problems:  # still usable for trying questions: warn, run `faq check` to fix
@@ -188,7 +188,7 @@ def _load_matcher(args: argparse.Namespace):
 
 
 def _faq_check(args: argparse.Namespace) -> int:
-    from .knowledge import load_knowledge
+    from .conversation.knowledge import load_knowledge
     config = _config(args)
     knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config))
     for problem in problems:
@@ -228,7 +228,7 @@ def _faq_match(args: argparse.Namespace) -> int:
 
 
 def _faq_eval(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, load_labelled, render
+    from .answering.evaluation import evaluate, load_labelled, render
     matcher = _load_matcher(args)
     print(render(evaluate(matcher, load_labelled(args.file)), verbose=args.verbose))
     return 0

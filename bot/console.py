@@ -19,11 +19,11 @@ from datetime import datetime, timezone
 from typing import Callable, TextIO
 
 from .config import Config
-from .conversation import build_engine
+from .conversation.engine import build_engine
 from .helpdesk import Helpdesk
-from .lexicon import surface
+from .answering.lexicon import surface
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
-from .store import OutboxItem, Store
+from .storage.store import OutboxItem, Store
 from .texts import say
 
 SERVER = "console"

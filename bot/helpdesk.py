@@ -4,7 +4,7 @@
                                                                                     │
                                               sender.send(item) for each pending ◄──┘ outbox item
 
-With a desk (bot/desk.py), an agent's turn goes through it: a message belonging to an open ticket
+With a desk (bot/desk/desk.py), an agent's turn goes through it: a message belonging to an open ticket
 is relayed to the mediators instead of reaching the engine, and an OpenTicket the engine returns
 becomes a stored ticket. Messages of the mediators' room and the clock's ticks go to the desk only.
 Every desk turn is read, decided and written in one store transaction (`Store.desk_turn`).
@@ -23,17 +23,17 @@ from typing import Protocol
 
 from datetime import datetime
 
-from .desk import Desk
-from .desk_commands import MediatorsRoom
-from .ledger import Decision
+from .desk.desk import Desk
+from .desk.room import MediatorsRoom
+from .desk.ledger import Decision
 from .messages import Action, Incoming
-from .store import OutboxItem, Store
+from .storage.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
-    """The conversation core (bot/conversation.py): pure, no I/O."""
+    """The conversation core (bot/conversation/engine.py): pure, no I/O."""
 
     def handle(self, state: dict | None, incoming: Incoming) -> tuple[dict, list[Action]]: ...
 

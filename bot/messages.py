@@ -99,7 +99,7 @@ class FlowEvent:
     event: str  # "started" | "finished" | "cancelled" | "expired"
 
 
-# --- The mediators' desk (bot/desk.py): tickets, relays and the mediators' room -----------------
+# --- The mediators' desk (bot/desk/desk.py): tickets, relays and the mediators' room -----------------
 # The mediators' room is not named in these actions: it may be created at first start, so only
 # the Matrix layer knows its id. Actions naming a `ticket` get their sent event linked to it, so
 # a mediator's reply to any of them finds the ticket.

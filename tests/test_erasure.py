@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.desk import Desk
-from bot.desk_commands import MediatorsRoom
+from bot.desk.desk import Desk
+from bot.desk.room import MediatorsRoom
 from bot.helpdesk import Helpdesk
 from bot.matrix.runner import load_engine
 from bot.messages import Incoming, Redact, Reply, ToMediators
-from bot.store import Store
-from bot.tickets import Status
+from bot.storage.store import Store
+from bot.desk.tickets import Status
 
-from .test_desk import MARIE, ROOM
-from .test_ticket_store import CONFIG, T, ListSender
+from .desk.test_desk import MARIE, ROOM
+from .storage.test_tickets import CONFIG, T, ListSender
 
 ROOT = Path(__file__).parent.parent
 JEAN, JEAN_DM, MARKER = "@jean.zorg:agent.tchap.gouv.fr", "!dmjean:tchap", "zorglubette"
@@ -175,9 +175,9 @@ async def test_retention_leaves_pseudonymous_counts_and_redacts_the_mediators_co
 async def test_the_migration_ties_the_events_already_sent_to_their_agent(tmp_path, monkeypatch):
     """A store of the previous schema, with a card and a DM answer already sent: after the upgrade an
     erasure still finds both to redact."""
-    import bot.store
-    previous = bot.store.MIGRATIONS[:-1]
-    monkeypatch.setattr(bot.store, "MIGRATIONS", previous)
+    import bot.storage.store
+    previous = bot.storage.store.MIGRATIONS[:-1]
+    monkeypatch.setattr(bot.storage.store, "MIGRATIONS", previous)
     store = await Store.open(tmp_path)
     async with store.transaction() as db:
         await db.execute("INSERT INTO handled (event_id, agent, handled_at) VALUES ('$q', ?, ?)", (JEAN, T.isoformat()))

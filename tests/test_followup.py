@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.conversation_state import ConversationState
+from bot.conversation.state import ConversationState
 from bot.texts import say
-from tests.test_conversation import Chat, engine  # noqa: F401  (engine is a fixture)
+from tests.conversation.test_engine import Chat, engine  # noqa: F401  (engine is a fixture)
 
 FEEDBACK = say("conversation.feedback_question")
 NO_MATCH = say("conversation.no_match")

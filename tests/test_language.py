@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.conversation import build_engine
-from bot.desk import Desk
-from bot.faq import load_faq_text
+from bot.conversation.engine import build_engine
+from bot.desk.desk import Desk
+from bot.answering.faq import load_faq_text
 from bot.helpdesk import Helpdesk
-from bot.language import detect, follow
+from bot.conversation.language import detect, follow
 from bot.messages import Reply
-from bot.store import Store
+from bot.storage.store import Store
 from bot.texts import say, say_in, speaking
 from tests.test_console import config_file, run  # noqa: F401  (config_file is a fixture)
-from tests.test_conversation import AGENT, Chat, engine, tickets  # noqa: F401  (engine is a fixture)
-from tests.test_ticket_store import ListSender, said
+from tests.conversation.test_engine import AGENT, Chat, engine, tickets  # noqa: F401  (engine is a fixture)
+from tests.storage.test_tickets import ListSender, said
 
 ROOT = Path(__file__).parent.parent
 

@@ -15,7 +15,7 @@ from bot.matrix.mediators_room import META_KEY
 from bot.storage.backup import backup, restore
 
 from .conftest import FAST
-from .test_matrix_tickets import ALWAYS_OPEN, Member, engine  # noqa: F401  (engine is a fixture)
+from .matrix.test_tickets import ALWAYS_OPEN, Member, engine  # noqa: F401  (engine is a fixture)
 
 MARKER = "zorglubette"
 

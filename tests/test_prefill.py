@@ -11,12 +11,12 @@ from datetime import date
 
 import pytest
 
-from bot.dates import find_date, find_months, find_times
-from bot.flows import load_flows_text
-from bot.flows.prefill import prefill
-from bot.flows.runner import _next
+from bot.conversation.dates import find_date, find_months, find_times
+from bot.conversation.flows import load_flows_text
+from bot.conversation.flows.prefill import prefill
+from bot.conversation.flows.runner import _next
 from bot.texts import say
-from tests.test_conversation import Chat, engine, play, tickets  # noqa: F401  (engine is a fixture)
+from tests.conversation.test_engine import Chat, engine, play, tickets  # noqa: F401  (engine is a fixture)
 
 CONFIRM = say("flows.confirm")
 HINT = say("flows.noted_hint")

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.desk import Desk
+from bot.desk.desk import Desk
 from bot.helpdesk import Helpdesk
-from bot.store import Store
+from bot.storage.store import Store
 
 from .test_erasure import ANNE, JEAN, MARKER, Clock, _files, _life, engine  # noqa: F401  (engine: fixture)
-from .test_ticket_store import CONFIG, ListSender
+from .storage.test_tickets import CONFIG, ListSender
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot import intents
+from bot.conversation import intents
 from bot.messages import EraseAgentData, ShowMyData
 from bot.texts import say
 
-from .test_conversation import AGENT, ROOM, Chat, engine  # noqa: F401  (engine is a fixture)
+from .conversation.test_engine import AGENT, ROOM, Chat, engine  # noqa: F401  (engine is a fixture)
 
 CONFIRM = say("privacy.erase_confirm")
 

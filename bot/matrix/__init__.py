@@ -10,6 +10,9 @@
     runner.py         start / run / check: building and stopping all of the above
     localserver.py    a throwaway Tchap-like Synapse on loopback (demo, tests, benchmark)
     person.py         a person on a real nio client, the other side of the bot (demo, tests, benchmark)
+
+It decides nothing about a conversation or a ticket: it turns events into Incoming and sends what the
+store's outbox holds. May import bot/helpdesk.py (one turn) and every package below it; never a driver.
 """
 from .runner import RunningBot, check, run, start
 

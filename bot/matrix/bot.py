@@ -32,10 +32,10 @@ from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, Megol
 
 from .. import texts
 from ..config import Config
-from ..desk_commands import MediatorsRoom
+from ..desk.room import MediatorsRoom
 from ..helpdesk import Helpdesk
 from ..messages import Incoming, Reply
-from ..store import Store
+from ..storage.store import Store
 from .access import may_invite
 from .events import convert, event_time, mentions
 from .media import media_incoming
@@ -262,7 +262,7 @@ class MatrixBot:
                 log.exception("ticket tick failed; trying again at the next one")
 
     async def _purge(self, now: datetime) -> None:
-        """What the welcome promises: agents' words erased after retention_days (bot/retention.py)."""
+        """What the welcome promises: agents' words erased after retention_days (bot/storage/retention.py)."""
         erased = await self.store.purge(now, self.config.retention_days)
         if any(erased.values()):
             log.info("retention (%d days): erased %s", self.config.retention_days,

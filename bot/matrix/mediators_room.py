@@ -16,10 +16,10 @@ from dataclasses import replace
 
 from nio import AsyncClient, RoomCreateResponse, RoomPreset, RoomVisibility
 
-from ..canned import load_canned
+from ..desk.canned import load_canned
 from ..config import Config
-from ..desk import Desk
-from ..store import Store
+from ..desk.desk import Desk
+from ..storage.store import Store
 from ..texts import say
 
 log = logging.getLogger(__name__)

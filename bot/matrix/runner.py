@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 
 from nio import AsyncClient
 
-from .. import knowledge
+from ..conversation import knowledge
 from ..config import Config
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
-from ..store import Store
+from ..storage.store import Store
 from .bot import MatrixBot, Timing
 from .crosssign import CrossSigningError, ensure_cross_signed
 from .mediators_room import ensure_mediators_room, load_desk
@@ -35,7 +35,7 @@ RELOAD_EVERY = 5.0  # seconds between two looks at the FAQ and flow files (a few
 
 def load_engine(config: Config) -> Engine:
     """The conversation core; imported here so the Matrix layer never depends on its internals."""
-    from ..conversation import build_engine
+    from ..conversation.engine import build_engine
     return build_engine(config)
 
 
@@ -110,7 +110,7 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
 
 def _reload_knowledge_while(task: asyncio.Task, helpdesk: Helpdesk, *, every: float) -> None:
     """Watch faq/ and flows/ for as long as `task` (the sync loop) runs; nothing to stop by hand."""
-    from ..conversation import Engine as Conversation
+    from ..conversation.engine import Engine as Conversation
     if not isinstance(helpdesk.engine, Conversation):
         return  # a stand-in engine (tests) has no files to reload
     watcher = asyncio.create_task(_watch_knowledge(helpdesk, every), name="knowledge-reload")
@@ -123,7 +123,7 @@ async def _watch_knowledge(helpdesk: Helpdesk, every: float) -> None:
     Engines are immutable in use: a turn already running finishes on the version it started with.
     Loading takes ~150 ms, so it runs in a thread and the sync loop keeps answering meanwhile.
     """
-    from ..conversation import Engine as Conversation
+    from ..conversation.engine import Engine as Conversation
     config = helpdesk.engine.config
     seen = knowledge.signature(config)
     while True:

@@ -23,7 +23,7 @@ from nio import AsyncClient, EncryptionError, ErrorResponse, LocalProtocolError,
 
 from .. import texts
 from ..messages import Media, OpenTicket, PostCard, Redact, RelayToAgent, Reply, ToMediators
-from ..store import OutboxItem
+from ..storage.store import OutboxItem
 from . import media as attachments
 
 log = logging.getLogger(__name__)

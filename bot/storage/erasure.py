@@ -31,7 +31,7 @@ from typing import Any
 
 import aiosqlite
 
-from ..hours import paris
+from ..desk.hours import paris
 from ..messages import Action, EraseAgentData, OpenTicket, PostCard, Redact, Reply, ShowMyData, ToMediators
 from ..texts import say
 
