@@ -77,7 +77,8 @@ def handle(desk: Desk, ledger: Ledger, incoming: Incoming, room: MediatorsRoom) 
         return Decision()
     if not turn.is_mediator(incoming.sender):
         return Decision(actions=(turn.answer(say("tickets.refused")),),
-                        warnings=(f"{incoming.sender} is not a mediator: refused {incoming.text[:80]!r}",))
+                        warnings=(f"{incoming.sender} is not a mediator: refused their "  # never their words
+                                  f"{'!' + command.verb.value if command else 'reply'} in {incoming.event_id}",))
     if command is None:
         command = Command(verb=Verb.REPLY, ticket=ledger.replied, text=incoming.text)
     try:
