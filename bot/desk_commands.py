@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from .hours import age_text, date_text
 from .ledger import AuditEntry, Decision, Ledger
 from .messages import Action, Incoming, RelayToAgent, Reply, StoreNote
+from .safetext import safe_text, safe_value
 from .texts import say
 from .commands import Command, Verb, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
@@ -33,6 +34,10 @@ class MediatorsRoom:
 
     members: frozenset[str] = frozenset()
     names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:  # display names are anyone's text: safe at the edge (bot/safetext.py)
+        object.__setattr__(self, "members", frozenset(map(safe_text, self.members)))
+        object.__setattr__(self, "names", safe_value(self.names))
 
 
 class NotFound(Exception):
