@@ -247,3 +247,24 @@ async def test_data_dir_is_0700_and_the_database_files_0600_whatever_the_umask(t
     assert stat.S_IMODE(existing.stat().st_mode) == 0o700
     assert FILE_NAME in files and set(modes.values()) == {0o600}, modes
 
+
+
+def test_the_console_survives_bytes_that_are_not_text_and_answers_the_next_question(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+    text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    for key, value in (("data_dir", tmp_path / "data"), ("faq_dir", ROOT / "faq"), ("flows_dir", ROOT / "flows")):
+        text = re.sub(rf"(?m)^{key}: .*$", f"{key}: {value}", text)
+    (tmp_path / "config.yaml").write_text(text, encoding="utf-8")
+    hostile = b"merci \xed\xa0\xbd\x00\x1b[2J\xff\xfe\njai oubli\xc3\xa9 de badger\nil y a 800000 jours\nannuler\n"
+    done = subprocess.run([str(Path(sys.executable).parent / "helpdesk-bot"), "console", "-c", "config.yaml"],
+                          input=hostile + "ma boite mail est pleine\n".encode(), capture_output=True, timeout=60,
+                          cwd=tmp_path, preexec_fn=lambda: os.umask(0o022))
+    out = done.stdout.decode("utf-8")
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    assert "corbeille" in out and FAILED not in out  # the question after the hostile lines is answered
+    data = tmp_path / "data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()} == {0o600}
