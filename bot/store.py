@@ -471,7 +471,10 @@ def _make_private(directory: Path, path: Path) -> None:
     SQLite gives its -wal and -shm files the mode of the database file, so creating that one
     0600 before SQLite opens it covers all three, whatever the umask."""
     directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    os.chmod(directory, PRIVATE_DIR)
+    try:
+        os.chmod(directory, PRIVATE_DIR)
+    except PermissionError:  # a folder the bot's user does not own: say so, the files stay 0600
+        log.warning("cannot make %s private (chmod 700): it is not the bot's own folder", directory)
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.exists():
