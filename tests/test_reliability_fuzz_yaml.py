@@ -66,8 +66,11 @@ def mutated(draw) -> tuple[str, str]:
             lines.insert(at, indent + draw(st.sampled_from(INSERTS)).replace("\n", "\n" + indent))
         elif kind == "tab" and lines:
             lines[at] = "\t" + lines[at]
-        elif kind == "deep":
+        elif kind == "deep" and draw(st.booleans()):
             lines.insert(at, deep(draw(st.integers(MAX_DEPTH - 3, MAX_DEPTH * 3))))
+        elif kind == "deep":  # brackets: deep enough for Python's recursion limit
+            depth = draw(st.integers(MAX_DEPTH - 3, 3000))
+            lines.insert(at, draw(st.sampled_from(("x: ", "- ", ""))) + "[" * depth + "]" * depth)
         elif kind == "cut":
             lines = lines[:at]
         elif kind == "char" and lines:
@@ -115,6 +118,8 @@ def test_more_mutated_files_never_raise_and_each_problem_has_file_and_line(case)
 def test_the_slips_of_the_issue_each_give_one_french_problem_at_their_line():
     base = SOURCES["transport.yaml"]
     for slip, word in (("? [a, b]\n: x\n", "clé invalide"), ("1: un\n", "entre guillemets"),
+                       ("autre: deux\n1: un\n", "entre guillemets"),  # mixed key types (sorted() raised)
+                       ("x: " + "[" * 3000 + "]" * 3000 + "\n", "imbrications"),  # RecursionError before
                        ("a: &a [x]\nb: *a\n", "ancre"), (deep(MAX_DEPTH + 1) + "\n", "imbrications"),
                        ("n: " + "9" * 5000 + "\n", "illisible")):
         [problem] = load("transport.yaml", slip + base)
