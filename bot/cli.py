@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -76,8 +77,15 @@ def _logging() -> None:
     logging.getLogger("nio").setLevel(logging.WARNING)
 
 
+def _private_files() -> None:
+    """Everything the bot writes (database, crypto store, session) readable by its own user only,
+    from the moment it is created: files 0600, folders 0700."""
+    os.umask(0o077)
+
+
 def _run(args: argparse.Namespace) -> int:
     import asyncio
+    _private_files()
     config = load_config(args.config) if args.config.exists() else None
     if config is None or not config.has_homeserver:
         if args.check:
@@ -100,6 +108,7 @@ def _run(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     import asyncio
     from .demo import demo
+    _private_files()
     _logging()
     try:
         asyncio.run(demo(_config(args)))
@@ -111,6 +120,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _console(args: argparse.Namespace) -> int:
     import asyncio
     from .console import console
+    _private_files()
     return asyncio.run(console(_config(args), args.name)) or 0
 
 

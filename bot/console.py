@@ -12,6 +12,8 @@ When stdin is not a terminal, each line is one message, so a conversation can be
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 import re
 import sys
 import uuid
@@ -20,6 +22,7 @@ from typing import Callable, TextIO
 
 from .config import Config
 from .conversation.engine import build_engine
+from .errors import StoreUnavailable
 from .helpdesk import Helpdesk
 from .answering.lexicon import surface
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
@@ -64,6 +67,8 @@ async def console(config: Config, agent_name: str, *, stdin: TextIO | None = Non
                   stdout: TextIO | None = None, clock: Callable[[], datetime] | None = None) -> int:
     """Run a conversation on stdin/stdout until end of input; returns the exit code."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    if isinstance(stdin, io.TextIOWrapper):
+        stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 are a message too, not a crash
     clock = clock or (lambda: datetime.now(timezone.utc))
     engine = build_engine(config)  # a broken FAQ stops here, with file:line problems
     store = await Store.open(config.data_dir)
@@ -77,7 +82,10 @@ async def console(config: Config, agent_name: str, *, stdin: TextIO | None = Non
         while (line := await _read_line(stdin, stdout, interactive)) is not None:
             incoming = Incoming(sender=sender, room=room, text=line, event_id=f"$console-{uuid.uuid4().hex}",
                                 time=clock(), sender_name=agent_name)
-            await helpdesk.handle(incoming)
+            try:
+                await helpdesk.handle(incoming)
+            except StoreUnavailable:  # disk full, database locked: the agent retypes, the console goes on
+                print(say("helpdesk.store_unavailable"), file=stdout, flush=True)
     finally:
         await store.close()
     return 0
@@ -107,4 +115,5 @@ def _run(args) -> int:
     from pathlib import Path
     from .config import load_config
     path = args.config or next((p for p in (Path("config.yaml"), Path("config.example.yaml")) if p.exists()), None)
+    os.umask(0o077)  # the store's files: the agent's words, readable by this user only
     return asyncio.run(console(load_config(path), args.name))

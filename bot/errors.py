@@ -2,7 +2,9 @@
 
     BotError
      ├── ConfigError        the config file is wrong (key, reason); raised before any network call
-     └── DataError          a faq/ or flows/ file is wrong; carries every Problem found
+     ├── DataError          a faq/ or flows/ file is wrong; carries every Problem found
+     └── StoreUnavailable   the SQLite store failed (disk full, database locked): not the event's
+                            fault, so the driver retries the batch later instead of moving past it
     Problem                 one mistake in a data file: file, line, message (printed file:line: message)
 
 An expected "no match" is never an exception: the matcher returns a `none` decision.
@@ -38,3 +40,10 @@ class DataError(BotError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class StoreUnavailable(BotError):
+    """The store could not read or write (sqlite3.OperationalError and the like); nothing was stored.
+
+    Raised by `Helpdesk.turn` and `Helpdesk.mediator_turn` instead of recording the event as failed:
+    the event is fine, the disk is not. The caller keeps the event and tries again with a backoff."""

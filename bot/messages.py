@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Union
 
+from .safetext import safe_text, safe_value
+
 UserID = str
 RoomID = str
 EventID = str
@@ -20,6 +22,8 @@ class Incoming:
 
     `time` comes from the event (origin_server_ts), never from a clock read inside the core.
     `reply_to` is the event the message answers (rich reply), if any.
+    Every string is passed through `safe_text` on construction, so no driver can hand the core a
+    lone surrogate or a NUL (SQLite would refuse it and the event would fail again at each start).
     """
 
     sender: UserID
@@ -30,6 +34,9 @@ class Incoming:
     reply_to: EventID | None = None
     sender_name: str | None = None
     media: Media | None = None
+
+    def __post_init__(self) -> None:
+        _clean(self, "sender", "room", "text", "event_id", "reply_to", "sender_name")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +53,19 @@ class Media:
     mimetype: str | None = None
     size: int | None = None
     file: dict | None = None
+
+    def __post_init__(self) -> None:
+        _clean(self, "msgtype", "name", "url", "mimetype")
+        if self.file is not None:
+            object.__setattr__(self, "file", safe_value(self.file))
+
+
+def _clean(message: object, *names: str) -> None:
+    """Frozen dataclasses: rewrite the given string fields with their safe version."""
+    for name in names:
+        value = getattr(message, name)
+        if value is not None:
+            object.__setattr__(message, name, safe_text(value))
 
 
 @dataclass(frozen=True, kw_only=True)

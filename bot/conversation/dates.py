@@ -12,6 +12,9 @@ is kept as typed, even in the future: the flow decides whether that is acceptabl
 Typing is forgiving where it is cheap: case, accents, apostrophes, "1er", "8 h 15", and month or
 weekday names one letter off ("fevier", "juilet"). Short words (mai, mars) must be exact, so that
 "mais" never becomes May.
+
+Numbers are bounded where they are read: "il y a 800000 jours", a 5,000-digit "year" or month
+number are not understood (None, the flow asks again), never an exception.
 """
 from __future__ import annotations
 
@@ -28,11 +31,13 @@ MONTHS = ("janvier", "fevrier", "mars", "avril", "mai", "juin",
 MONTH_ABBREVIATIONS = {"janv": 1, "fev": 2, "fevr": 2, "avr": 4, "juil": 7, "sept": 9, "sep": 9,
                        "oct": 10, "nov": 11, "dec": 12}
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MAX_DAYS_AGO = 36600   # a hundred years: anything further back is not a date an agent means
+YEARS = range(1, 10000)  # what datetime.date can hold
 NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
                 "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12}
 
 _TODAY = re.compile(r"\b(aujourd ?hui|auj|ce matin|ce midi|ce soir|cet? apres ?midi|cet aprem|tout a l heure|tantot)\b")
-_DAYS_AGO = re.compile(r"\bil y a (\d+|un|deux|trois|quatre|cinq|six) jours?\b")
+_DAYS_AGO = re.compile(r"\bil y a (\d{1,9}|un|deux|trois|quatre|cinq|six) jours?\b")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2}) ?[/.-] ?(\d{1,2})(?: ?[/.-] ?(\d{4}|\d{2}))?\b")
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:er)? ([a-z]+)(?: (\d{4}|\d{2}))?\b")
@@ -84,7 +89,8 @@ def parse_date(text: str, today: date) -> date | None:
     if _TODAY.search(t):
         return today
     if match := _DAYS_AGO.search(t):
-        return today - timedelta(days=_number(match[1]))
+        days = _number(match[1])
+        return today - timedelta(days=days) if days <= min(MAX_DAYS_AGO, today.toordinal() - 1) else None
     return _explicit_date(t, today) or _weekday(t, today)
 
 
@@ -177,17 +183,21 @@ def _month_items(t: str, current: YearMonth) -> list[list] | None:
     """Tokens as [kind, month, year, explicit]: "m" a month, "y" a year, "to" a range mark."""
     items: list[list] = []
     for token in re.findall(r"\d{1,2}/\d{4}|\d{1,2}/\d{2}|\d{4}-\d{1,2}|\d+|[a-z]+", t):
+        if token.isdigit() and len(token) > 4:
+            return None  # no month or year has five digits
         if "/" in token or "-" in token:
             first, second = re.split(r"[/-]", token)
             month, year = (int(second), int(first)) if "-" in token else (int(first), _full_year(second))
-            if not 1 <= month <= 12:
+            if not 1 <= month <= 12 or year not in YEARS:
                 return None
             items.append(["m", month, year, True])
         elif token.isdigit():
             number = int(token)
             if len(token) == 4:
+                if number not in YEARS:
+                    return None
                 items.append(["y", 0, number, True])
-            elif number > 12 and items and items[-1][0] == "m":
+            elif number > 12 and len(token) == 2 and items and items[-1][0] == "m":
                 items.append(["y", 0, 2000 + number, True])
             elif 1 <= number <= 12:
                 items.append(["m", number, None, False])

@@ -50,7 +50,7 @@ ALIASES: dict[str, Verb] = {
 WITH_TICKET = {Verb.TAKE, Verb.NOTE, Verb.CLOSE, Verb.REOPEN, Verb.ASSIGN, Verb.SHOW,
                Verb.REPLY_CANNED, Verb.REPLY}
 WITH_TEXT = {Verb.NOTE, Verb.REPLY}
-NUMBER = re.compile(r"#?(\d+)")
+NUMBER = re.compile(r"#?(\d{1,9})")  # bounded: a 5,000-digit "number" is text, not a ticket
 USER = re.compile(r"@[^:\s]+:\S+")
 
 

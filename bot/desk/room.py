@@ -19,6 +19,7 @@ from ..config import Config
 from .hours import age_text, date_text
 from .ledger import AuditEntry, Decision, Ledger
 from ..messages import Action, Incoming, RelayToAgent, Reply, StoreNote
+from ..safetext import safe_text, safe_value
 from ..texts import say
 from .commands import Command, Verb, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
@@ -39,6 +40,10 @@ class MediatorsRoom:
 
     members: frozenset[str] = frozenset()
     names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:  # display names are anyone's text: safe at the edge (bot/safetext.py)
+        object.__setattr__(self, "members", frozenset(map(safe_text, self.members)))
+        object.__setattr__(self, "names", safe_value(self.names))
 
 
 class NotFound(Exception):
@@ -83,7 +88,8 @@ def handle(desk: Desk, ledger: Ledger, incoming: Incoming, room: MediatorsRoom) 
         return Decision()
     if not turn.is_mediator(incoming.sender):
         return Decision(actions=(turn.answer(say("tickets.refused")),),
-                        warnings=(f"{incoming.sender} is not a mediator: refused {incoming.text[:80]!r}",))
+                        warnings=(f"{incoming.sender} is not a mediator: refused their "  # never their words
+                                  f"{'!' + command.verb.value if command else 'reply'} in {incoming.event_id}",))
     if command is None:
         command = Command(verb=Verb.REPLY, ticket=ledger.replied, text=incoming.text)
     try:

@@ -72,7 +72,8 @@ class MatrixBot:
         self.timing = timing
         self.ready = asyncio.Event()
         self.undecryptable = UndecryptableMessages(client, delay=timing.undecryptable_notice_after,
-                                                   notify=self._tell_undecryptable)
+                                                   notify=self._tell_undecryptable,
+                                                   max_age=config.retention_days * 86400.0)
         self._reachable: bool | None = None
         self._to_acknowledge: dict[str, str] = {}
         self._typing: set[str] = set()

@@ -11,8 +11,9 @@ Pending events survive a restart: the sync token moves past the batch that broug
 homeserver will never hand them over again and memory alone would lose them. They are kept in a
 small JSON file beside nio's crypto store (they are worth something only with that device's
 keys), rewritten atomically (temporary file, fsync, rename) whenever the set changes. An event
-pending for longer than `MAX_AGE` is dropped at load: its key is not coming any more, and the
-agent was told.
+pending for longer than `max_age` (`MAX_AGE`, or retention_days when shorter) is dropped, at load
+and after every sync: its key is not coming any more, the agent was told, and what the agent
+wrote must not outlive the retention the welcome promises.
 """
 from __future__ import annotations
 
@@ -55,9 +56,11 @@ class UndecryptableMessages:
     the client's store folder, or memory only for a client without one.
     """
 
-    def __init__(self, client: AsyncClient, *, delay: float, notify: Notify, path: Path | None = None):
+    def __init__(self, client: AsyncClient, *, delay: float, notify: Notify, path: Path | None = None,
+                 max_age: float = MAX_AGE):
         self.client = client
         self.delay = delay
+        self.max_age = min(max_age, MAX_AGE)
         self.notify = notify
         self.path = path if path is not None else _default_path(client)
         self._pending: dict[str, _Pending] = {}
@@ -85,6 +88,7 @@ class UndecryptableMessages:
     def retry(self) -> list[tuple[str, Event]]:
         """The pending events that decrypt now, as (room id, decrypted event), oldest first."""
         ready = []
+        self._expire(time.time())
         for event_id, pending in list(self._pending.items()):
             try:
                 decrypted = self.client.decrypt_event(pending.event)
@@ -113,6 +117,16 @@ class UndecryptableMessages:
         pending.noticed = True  # after a restart, the notice is not said twice
         self._save()
 
+    def _expire(self, now: float) -> None:
+        old = [event_id for event_id, pending in self._pending.items() if now - pending.added >= self.max_age]
+        for event_id in old:
+            pending = self._pending.pop(event_id)
+            if pending.timer:
+                pending.timer.cancel()
+            log.info("forgot %s: still undecryptable after %.0f days", event_id, self.max_age / 86400)
+        if old:
+            self._save()
+
     def close(self) -> None:
         for pending in self._pending.values():
             if pending.timer:
@@ -132,7 +146,7 @@ class UndecryptableMessages:
             return
         now = time.time()
         for pending in restored:
-            if pending is not None and now - pending.added < MAX_AGE:
+            if pending is not None and now - pending.added < self.max_age:
                 self._pending[pending.event.event_id] = pending
                 self._arm(pending)
         if self._pending:

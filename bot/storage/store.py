@@ -11,6 +11,12 @@ What it keeps, and why it must survive a crash:
 - which agent each outbox item and each sent event is about (`outbox.agent`, `sent_events`), so an
   erasure (bot/storage/erasure.py) finds every row and every event of one agent; freed pages are
   zeroed (`secure_delete`) and the WAL truncated after an erasure, so no erased word lingers.
+- events that failed while being handled (`failed_events`): the agent's cleaned words, kept for a
+  mediator, with the type of the error (bot/helpdesk.py says when an event counts as failed).
+
+Private by construction: `data_dir` is made 0700 and the database files 0600 at open, whatever
+the umask; `secure_delete` zeroes what is deleted, and the WAL is truncated after each purge,
+so erased words do not linger in free pages or in the log (bot/retention.py).
 
 Actions are stored generically (type name + fields, datetimes in ISO), so a new action type of
 bot/messages.py needs no change here.
@@ -22,6 +28,8 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
+import sqlite3
 import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +46,9 @@ from ..messages import Action, EraseAgentData, RecordFeedback, ShowMyData
 from ..desk.tickets import Ticket, TicketNumber
 
 FILE_NAME = "helpdesk.sqlite3"
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema
@@ -118,6 +129,17 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT e.event_id, NULL, t.agent, e.ticket, t.opened_at FROM ticket_events e
         JOIN tickets t ON t.number = e.ticket WHERE e.kind = 'card'
     """,
+    # 4: events that failed while being handled: what the agent wrote, kept for a mediator (bot/helpdesk.py)
+    """
+    CREATE TABLE failed_events (
+        event_id TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        room TEXT NOT NULL,
+        time TEXT NOT NULL,
+        text TEXT NOT NULL,
+        error TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -129,6 +151,28 @@ class OutboxItem:
     txn_id: str
     event_id: str | None
     action: Action
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedEvent:
+    """An event the bot could not handle: who wrote what, when, and the type of the error."""
+
+    event_id: str
+    agent: str
+    room: str
+    time: datetime
+    text: str
+    error: str
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` is the store itself failing (disk full or I/O error, database locked, not a
+    database, connection closed), as opposed to something wrong with what was being written."""
+    if isinstance(error, (sqlite3.OperationalError, sqlite3.InternalError)) or type(error) is sqlite3.DatabaseError:
+        return True
+    if isinstance(error, sqlite3.ProgrammingError):
+        return "closed" in str(error)
+    return type(error) is ValueError and str(error) in ("no active connection", "Connection closed")  # aiosqlite
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,6 +231,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+async def _first_handling(db: aiosqlite.Connection, event_id: str, agent: str) -> bool:
+    """Mark the event handled; False when it already was (a replay: the caller changes nothing)."""
+    cursor = await db.execute("INSERT OR IGNORE INTO handled (event_id, agent, handled_at) VALUES (?, ?, ?)",
+                              (event_id, agent, _now()))
+    return cursor.rowcount != 0
+
+
 class Store:
     """The async interface over the SQLite file; build it with `await Store.open(data_dir)`."""
 
@@ -200,8 +251,8 @@ class Store:
     async def open(cls, data_dir: Path | str) -> Store:
         """Open (creating if needed) the store file and bring its schema up to date."""
         directory = Path(data_dir)
-        directory.mkdir(parents=True, exist_ok=True)
         path = directory / FILE_NAME
+        _make_private(directory, path)
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = aiosqlite.Row
         for pragma in ("journal_mode = WAL", "foreign_keys = ON", "busy_timeout = 5000", "synchronous = NORMAL",
@@ -278,10 +329,7 @@ class Store:
         then drops the turn it computed, so a replayed event is never answered twice.
         """
         async with self.transaction() as db:
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO handled (event_id, agent, handled_at) VALUES (?, ?, ?)",
-                (event_id, agent, _now()))
-            if cursor.rowcount == 0:
+            if not await _first_handling(db, event_id, agent):
                 return False
             if new_state is not None:
                 await db.execute(
@@ -294,6 +342,28 @@ class Store:
     async def mark_handled(self, event_id: str, agent: str) -> bool:
         """Remember an event the bot chose not to answer, so a replay skips it too."""
         return await self.commit_turn(event_id=event_id, agent=agent, new_state=None, actions=())
+
+    async def record_failure(self, *, event_id: str, agent: str, room: str, time: datetime, text: str,
+                             error: str, actions: Sequence[Action] = ()) -> bool:
+        """Mark an event handled as failed, keep its text and queue `actions` (the notice), all or nothing.
+
+        False (nothing changed) when the event was already handled: its notice is never said twice."""
+        async with self.transaction() as db:
+            if not await _first_handling(db, event_id, agent):
+                return False
+            await db.execute(
+                "INSERT OR REPLACE INTO failed_events (event_id, agent, room, time, text, error) VALUES (?, ?, ?, ?, ?, ?)",
+                (event_id, agent, room, time.astimezone(timezone.utc).isoformat(), text, error))
+            await self._enqueue(db, actions, event_id)
+        return True
+
+    async def failed_events(self) -> list[FailedEvent]:
+        """The events kept as failed, oldest first (a mediator's or an admin's reading)."""
+        async with self._db.execute(
+                "SELECT event_id, agent, room, time, text, error FROM failed_events ORDER BY time") as cursor:
+            rows = await cursor.fetchall()
+        return [FailedEvent(event_id=r["event_id"], agent=r["agent"], room=r["room"],
+                            time=datetime.fromisoformat(r["time"]), text=r["text"], error=r["error"]) for r in rows]
 
     async def enqueue(self, actions: Iterable[Action]) -> None:
         """Put actions that answer no event (e.g. the "unreadable message" notice) in the outbox."""
@@ -325,12 +395,24 @@ class Store:
     # --- outbox
 
     async def pending_outbox(self) -> list[OutboxItem]:
-        """Actions not yet carried out, oldest first (the order the core decided them)."""
+        """Actions not yet carried out, oldest first (the order the core decided them).
+
+        An item that no longer decodes (its action type was renamed) would block every later one:
+        it is logged and set aside (marked done, its payload kept until retention erases it)."""
         async with self._db.execute(
                 "SELECT id, txn_id, event_id, kind, payload FROM outbox WHERE sent_at IS NULL ORDER BY id") as cursor:
             rows = await cursor.fetchall()
-        return [OutboxItem(id=r["id"], txn_id=r["txn_id"], event_id=r["event_id"],
-                           action=decode_action(r["kind"], r["payload"])) for r in rows]
+        items = []
+        for r in rows:
+            try:
+                action = decode_action(r["kind"], r["payload"])
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                log.error("outbox item %d (%s) cannot be decoded (%s): set aside unsent", r["id"], r["kind"], exc)
+                async with self.transaction() as db:
+                    await db.execute("UPDATE outbox SET sent_at = ? WHERE id = ?", (_now(), r["id"]))
+                continue
+            items.append(OutboxItem(id=r["id"], txn_id=r["txn_id"], event_id=r["event_id"], action=action))
+        return items
 
     async def mark_sent(self, item: OutboxItem, sent_event_id: str | None) -> None:
         async with self.transaction() as db:
@@ -361,12 +443,8 @@ class Store:
         the ledger, and the decision's `state` replaces it.
         """
         async with self.transaction() as db:
-            if event_id is not None:
-                cursor = await db.execute(
-                    "INSERT OR IGNORE INTO handled (event_id, agent, handled_at) VALUES (?, ?, ?)",
-                    (event_id, agent, _now()))
-                if cursor.rowcount == 0:
-                    return None
+            if event_id is not None and not await _first_handling(db, event_id, agent):
+                return None
             state = await self.load_state(agent) if with_state else None
             ledger = await ticket_store.load_ledger(db, reply_to=reply_to, history_of=history_of, state=state,
                                                     with_activity=with_activity)
@@ -462,3 +540,19 @@ class Store:
         async with self._db.execute("SELECT direct FROM rooms WHERE room_id = ?", (room_id,)) as cursor:
             row = await cursor.fetchone()
         return None if row is None else bool(row["direct"])
+
+
+def _make_private(directory: Path, path: Path) -> None:
+    """data_dir 0700 and the database files 0600, created so (not chmod-ed after) when new.
+
+    SQLite gives its -wal and -shm files the mode of the database file, so creating that one
+    0600 before SQLite opens it covers all three, whatever the umask."""
+    directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    try:
+        os.chmod(directory, PRIVATE_DIR)
+    except PermissionError:  # a folder the bot's user does not own: say so, the files stay 0600
+        log.warning("cannot make %s private (chmod 700): it is not the bot's own folder", directory)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            os.chmod(file, PRIVATE_FILE)
