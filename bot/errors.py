@@ -2,6 +2,7 @@
 
     BotError
      ├── ConfigError        the config file is wrong (key, reason); raised before any network call
+     │    └── ConfigFileError  the file named with -c is missing or unreadable (exit code 2)
      └── DataError          a faq/ or flows/ file is wrong; carries every Problem found
     Problem                 one mistake in a data file: file, line, message (printed file:line: message)
 
@@ -30,6 +31,10 @@ class BotError(Exception):
 
 class ConfigError(BotError):
     """The configuration is unusable; the message names the key and what is wrong."""
+
+
+class ConfigFileError(ConfigError):
+    """The config file given cannot be read at all: the command stops before guessing another."""
 
 
 class DataError(BotError):

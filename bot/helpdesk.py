@@ -23,6 +23,7 @@ from typing import Protocol
 
 from datetime import datetime
 
+from . import metrics
 from .desk import Desk
 from .desk_commands import MediatorsRoom
 from .ledger import Decision
@@ -83,7 +84,7 @@ class Helpdesk:
         decision = await self.store.desk_turn(
             event_id=incoming.event_id, agent=incoming.sender, reply_to=incoming.reply_to,
             history_of=Desk.history_wanted(incoming.text), with_activity=Desk.stats_wanted(incoming.text),
-            decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
+            search=Desk.search_wanted(incoming.text), decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
         return self._decided(decision)
 
     async def mediator_joined(self, *, event_id: str, user: str, name: str | None, now: datetime) -> bool:
@@ -122,6 +123,7 @@ class Helpdesk:
         Returns what was sent now, with the id of the event each item produced.
         """
         done: list[tuple[OutboxItem, str | None]] = []
+        answered: set[str] = set()
         async with self._drain_lock:
             for item in await self.store.pending_outbox():
                 try:
@@ -131,5 +133,6 @@ class Helpdesk:
                                   item.txn_id)
                     break
                 await self.store.mark_sent(item, sent)
+                metrics.sent(type(item.action).__name__, item.event_id, answered)
                 done.append((item, sent))
         return done
