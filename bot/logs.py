@@ -58,8 +58,8 @@ def event_name(record: logging.LogRecord) -> str:
     given = getattr(record, "event", None)
     if isinstance(given, str) and given:
         return given
-    template = re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]", " ", str(record.msg))
-    words = re.findall(r"[a-z0-9]+", template.lower())
+    template = re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]", " ", redact(str(record.msg)))
+    words = re.findall(r"[a-z]+", template.lower())  # no digits: a library's formatted id must not make a new event
     return "_".join(words[:8]) or "log"
 
 
@@ -83,6 +83,9 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and k != "event"})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
+        # strings redacted before encoding (JSON escapes would hide a quoted secret from the
+        # patterns), the line once more after, for secrets inside extras that are not strings
+        entry = {k: redact(v) if isinstance(v, str) else v for k, v in entry.items()}
         return redact(json.dumps(entry, ensure_ascii=False, default=str))
 
 

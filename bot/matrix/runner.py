@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from nio import AsyncClient
 
-from .. import knowledge
+from .. import knowledge, logs
 from ..config import Config, path_problems
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
@@ -91,6 +91,7 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
     except BaseException:
         await store.close()
         raise
+    logs.add_secret(client.access_token)  # a password login made a token the config does not hold
     try:
         await ensure_cross_signed(client, config.data_dir, password=config.password)
     except (CrossSigningError, *NETWORK_ERRORS) as exc:
