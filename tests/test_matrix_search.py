@@ -2,7 +2,6 @@
 mediators' room by a word of the agent's message, by the agent's name, and for nothing."""
 from __future__ import annotations
 
-
 from bot.matrix import start
 from bot.matrix.mediators_room import META_KEY
 
