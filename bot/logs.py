@@ -10,12 +10,13 @@
 - `log_level` (default INFO) is the root's; at INFO, nio and aiohttp say only warnings (they
   are chatty), at DEBUG they say everything.
 Secrets: every line is redacted as a whole once formatted (message, extras and traceback): the
-values registered with `add_secret` (the config's password and access token, the token a login
-returns, any API key) and anything shaped like one (`syt_...` Matrix tokens, `"password": "..."`,
+values registered with `add_secret` (every config value whose key names a secret: password,
+access token, API keys; the token a login returns) and anything shaped like one (`syt_...` Matrix tokens, `"password": "..."`,
 `access_token=...`, `Authorization: Bearer ...`), whichever library logged it.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -89,9 +90,25 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(entry, ensure_ascii=False, default=str))
 
 
+SECRET_NAME = re.compile(r"password|token|secret|api_key|(?:^|_)key$")
+
+
+def _config_secrets(config: Any) -> list[str]:
+    """Every text value of the config (and of its sub-objects) whose key names a secret: a key an
+    other part adds later (an encoder's `api_key`) is covered without a change here."""
+    found = []
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            found += _config_secrets(value)
+        elif isinstance(value, str) and SECRET_NAME.search(field.name):
+            found.append(value)
+    return found
+
+
 def setup_logging(config: Config, stream: TextIO | None = None) -> None:
     """The root logger writes to stderr in the configured format, secrets redacted."""
-    for value in (config.password, config.access_token):
+    for value in _config_secrets(config):
         add_secret(value)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if config.log_format == "json" else TextFormatter())

@@ -107,3 +107,24 @@ async def test_a_whole_run_at_debug_level_never_logs_the_password_nor_the_access
     loggers = {line["logger"].split(".")[0] for line in lines if line["level"] == "DEBUG"}
     assert {"nio", "bot"} <= loggers or {"nio", "aiohttp"} & loggers, loggers  # debug really was on
     assert any(line["event"] == "stopping" for line in lines)
+
+
+def test_every_config_value_named_like_a_secret_is_registered():
+    from dataclasses import dataclass
+
+    from bot.logs import _config_secrets
+
+    @dataclass(frozen=True)
+    class Encoder:
+        url: str
+        api_key: str
+
+    @dataclass(frozen=True)
+    class Settings:
+        password: str
+        access_token: str
+        device_name: str
+        encoder: Encoder
+
+    settings = Settings("pw-1", "syt_tok", "helpdesk-bot", Encoder("http://127.0.0.1:1", "k-123"))
+    assert _config_secrets(settings) == ["pw-1", "syt_tok", "k-123"]
