@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 from .config import Config, load_config
-from .errors import BotError, ConfigError, DataError
+from .logs import setup_logging
+
+DEFAULT_CONFIG = "config.yaml"
+from .errors import BotError, ConfigError, ConfigFileError, DataError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args) or 0
+    except ConfigFileError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"Erreur de configuration : {exc}", file=sys.stderr)
         return 1
@@ -46,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "eval":
             p.add_argument("file", type=Path)
             p.add_argument("--verbose", "-v", action="store_true", help="list every miss")
-    run = sub.add_parser("run", help="run the bot on Matrix (without a homeserver in the config: the local demo)")
-    run.add_argument("--config", "-c", type=Path, default=Path("config.yaml"))
+    run = sub.add_parser("run", help="run the bot on Matrix (without -c nor ./config.yaml: the local demo)")
+    run.add_argument("--config", "-c", type=Path,
+                     help="config file (default: ./config.yaml; without it, or without homeserver in it, the demo)")
     run.add_argument("--check", action="store_true", help="validate config, FAQ and flows, then exit")
     run.set_defaults(handler=_run)
     demo = sub.add_parser("demo", help="throwaway local Synapse + bot + scripted conversation (needs the demo extra)")
@@ -71,12 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _logging() -> None:
-    import logging
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("nio").setLevel(logging.WARNING)
-
-
 def _private_files() -> None:
     """Everything the bot writes (database, crypto store, session) readable by its own user only,
     from the moment it is created: files 0600, folders 0700."""
@@ -84,20 +85,29 @@ def _private_files() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """-c names THE config: missing, unreadable or without a homeserver, it is an error. Without
+    -c, ./config.yaml if it exists (without a homeserver: the demo with its variables), else the demo."""
     import asyncio
     _private_files()
-    config = load_config(args.config) if args.config.exists() else None
-    if config is None or not config.has_homeserver:
+    path = args.config if args.config is not None else Path(DEFAULT_CONFIG)
+    if args.config is None and not path.exists():
         if args.check:
-            raise ConfigError(f"{args.config}: « homeserver » manquant : rien à vérifier pour Matrix")
-        print(f"Pas de homeserver configuré ({args.config}) : lancement de la démo locale.", file=sys.stderr)
-        return _demo(argparse.Namespace(config=args.config if args.config.exists() else None))
+            raise ConfigFileError(f"pas de {DEFAULT_CONFIG} ici : donnez le fichier à vérifier avec -c")
+        print(f"Pas de {DEFAULT_CONFIG} ici : lancement de la démo locale.", file=sys.stderr)
+        return _demo(argparse.Namespace(config=None))
+    config = _load(path)
+    if not config.has_homeserver:
+        if args.config is not None or args.check:
+            raise ConfigError(f"{path}: « homeserver » manquant : le bot ne saurait pas à quel serveur Matrix se "
+                              f"connecter (pour la démo locale : helpdesk-bot demo)")
+        print(f"Pas de homeserver dans {path} : lancement de la démo locale.", file=sys.stderr)
+        return _demo(argparse.Namespace(config=path))
     from .matrix.runner import check, run
     check(config)
     if args.check:
-        print("OK : configuration, FAQ et parcours valides.")
+        print("OK : configuration, fichiers, FAQ et parcours valides.")
         return 0
-    _logging()
+    setup_logging(config)
     try:
         asyncio.run(run(config))
     except KeyboardInterrupt:
@@ -109,9 +119,10 @@ def _demo(args: argparse.Namespace) -> int:
     import asyncio
     from .demo import demo
     _private_files()
-    _logging()
+    config = _config(args)
+    setup_logging(config)
     try:
-        asyncio.run(demo(_config(args)))
+        asyncio.run(demo(config))
     except KeyboardInterrupt:
         pass
     return 0
@@ -176,9 +187,22 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    """The -c file, else ./config.yaml, else the example's FAQ variables (the demo, the console, faq)."""
     path = getattr(args, "config", None)
     if path is None:
-        path = next((p for p in (Path("config.yaml"), Path("config.example.yaml")) if p.exists()), None)
+        path = next((p for p in (Path(DEFAULT_CONFIG), Path("config.example.yaml")) if p.exists()), None)
+    return _load(path) if path is not None else load_config(None)
+
+
+def _load(path: Path) -> Config:
+    """The config at `path`; a file that is not there or cannot be read stops the command (exit 2)."""
+    if not path.is_file():
+        raise ConfigFileError(f"{path} : fichier de configuration introuvable"
+                              + (" (c'est un dossier)" if path.is_dir() else ""))
+    try:
+        path.open("rb").close()
+    except OSError as exc:
+        raise ConfigFileError(f"{path} : fichier de configuration illisible ({exc.strerror})") from exc
     return load_config(path)
 
 

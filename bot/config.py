@@ -6,6 +6,7 @@ Only the FAQ variables (`variables:`) are free-form: they are the employer's fac
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import time
@@ -44,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
         "reminder_after_minutes": 30,
         "reminder_every_minutes": 60,
     },
+    "log_format": "text",
+    "log_level": "INFO",
+    "metrics": {"port": None, "host": "127.0.0.1", "stale_after_seconds": 90},
     "working_hours": {
         "days": ["lundi", "mardi", "mercredi", "jeudi", "vendredi"],
         "start": "08:30",
@@ -76,6 +80,19 @@ class WorkingHours:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Metrics:
+    """The /metrics and /healthz server (bot/matrix/health.py); `port` None: not started."""
+
+    port: int | None
+    host: str
+    stale_after_seconds: float  # /healthz says 503 when no sync succeeded for this long
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """Everything the bot needs to start; built only by `load_config` / `config_from_dict`."""
 
@@ -104,6 +121,9 @@ class Config:
     reminder_after_minutes: int
     reminder_every_minutes: int
     working_hours: WorkingHours
+    log_format: str = "text"
+    log_level: str = "INFO"
+    metrics: Metrics = Metrics(port=None, host="127.0.0.1", stale_after_seconds=90)
 
     @property
     def has_homeserver(self) -> bool:
@@ -161,6 +181,9 @@ def config_from_dict(data: dict[str, Any], *, base: Path, name: str = "config") 
         reminder_after_minutes=int(_number(tickets, "reminder_after_minutes", "tickets.reminder_after_minutes", name)),
         reminder_every_minutes=int(_number(tickets, "reminder_every_minutes", "tickets.reminder_every_minutes", name)),
         working_hours=_working_hours(hours, name),
+        log_format=_choice(merged, "log_format", LOG_FORMATS, name),
+        log_level=_choice(merged, "log_level", LOG_LEVELS, name),
+        metrics=_metrics(merged["metrics"], name),
     )
     _check_login(config, name)
     return config
@@ -234,6 +257,26 @@ def _parse_time(value: Any, label: str, name: str) -> time:
     return time(int(match[1]), int(match[2]))
 
 
+def _choice(d: dict, key: str, choices: tuple[str, ...], name: str) -> str:
+    """One of `choices`, whatever the case it was typed in."""
+    value = str(d[key]).strip()
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name}: « {key} » doit valoir {' ou '.join(choices)} (reçu : {value!r})")
+
+
+def _metrics(metrics: dict, name: str) -> Metrics:
+    port = metrics["port"]
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+        raise ConfigError(f"{name}: « metrics.port » doit être un numéro de port de 1 à 65535 (reçu : {port!r})")
+    host = metrics["host"]
+    if not isinstance(host, str) or not host.strip():
+        raise ConfigError(f"{name}: « metrics.host » doit être une adresse, comme 127.0.0.1")
+    stale = _number(metrics, "stale_after_seconds", "metrics.stale_after_seconds", name)
+    return Metrics(port=port, host=host.strip(), stale_after_seconds=stale)
+
+
 def _working_hours(hours: dict, name: str) -> WorkingHours:
     days = hours["days"]
     if not isinstance(days, list) or any(str(d).lower() not in WEEKDAYS for d in days):
@@ -246,10 +289,41 @@ def _working_hours(hours: dict, name: str) -> WorkingHours:
                         start=start, end=end, public_holidays=bool(hours["public_holidays"]))
 
 
+def path_problems(config: Config) -> list[str]:
+    """Every file and folder the config names that is not there (`run --check`, and `run` before
+    connecting): a bot started without its canned replies or on an empty FAQ folder is the wrong bot."""
+    problems = []
+    for key, path in (("faq_dir", config.faq_dir), ("flows_dir", config.flows_dir)):
+        if not path.is_dir():
+            problems.append(f"« {key} » : dossier introuvable : {path}")
+    if not config.canned_replies.is_file():
+        problems.append(f"« canned_replies » : fichier introuvable : {config.canned_replies} "
+                        f"(créez-le, même vide, s'il n'y a pas encore de réponses toutes prêtes)")
+    existing = next((p for p in (config.data_dir, *config.data_dir.parents) if p.exists()), None)
+    if existing is not None and not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        problems.append(f"« data_dir » : {config.data_dir} ne peut pas être créé ni écrit ({existing})")
+    return problems
+
+
+EXAMPLE_DOMAIN = re.compile(r"(?:^|[.@:/-])example\.(?:fr|com|org|net)\b", re.IGNORECASE)
+MATRIX_KEYS = ("homeserver", "user_id", "email", "mediators_room", "mediators", "allowed_users", "allowed_domains")
+
+
+def _check_example_values(config: Config, name: str) -> None:
+    """config.example.yaml's ids (…ville.example.fr) left in a real deployment would hand the bot's
+    tickets to nobody, or let the wrong people in: refused at start."""
+    for key in MATRIX_KEYS:
+        value = getattr(config, key)
+        for item in (value if isinstance(value, tuple) else (value,)):
+            if item and EXAMPLE_DOMAIN.search(item if key != "allowed_domains" else f".{item}"):
+                raise ConfigError(f"{name}: « {key} » contient encore la valeur d'exemple « {item} » : remplacez-la")
+
+
 def _check_login(config: Config, name: str) -> None:
     """With a homeserver, the bot must be able to log in; without one, the local demo runs."""
     if not config.homeserver:
         return
+    _check_example_values(config, name)
     if not re.match(r"https?://", config.homeserver):
         raise ConfigError(f"{name}: « homeserver » doit être une adresse http(s):// (reçu : {config.homeserver})")
     if config.user_id and not re.fullmatch(r"@[^:\s]+:\S+", config.user_id):

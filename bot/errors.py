@@ -2,6 +2,7 @@
 
     BotError
      ├── ConfigError        the config file is wrong (key, reason); raised before any network call
+     │    └── ConfigFileError  the file named with -c is missing or unreadable (exit code 2)
      ├── DataError          a faq/ or flows/ file is wrong; carries every Problem found
      └── StoreUnavailable   the SQLite store failed (disk full, database locked): not the event's
                             fault, so the driver retries the batch later instead of moving past it
@@ -32,6 +33,10 @@ class BotError(Exception):
 
 class ConfigError(BotError):
     """The configuration is unusable; the message names the key and what is wrong."""
+
+
+class ConfigFileError(ConfigError):
+    """The config file given cannot be read at all: the command stops before guessing another."""
 
 
 class DataError(BotError):

@@ -39,6 +39,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Awaitable, Protocol
 
+from . import metrics
 from .desk.desk import Desk
 from .desk.room import MediatorsRoom
 from .desk.ledger import Decision
@@ -114,7 +115,7 @@ class Helpdesk:
         decision = await self.store.desk_turn(
             event_id=incoming.event_id, agent=incoming.sender, reply_to=incoming.reply_to,
             history_of=Desk.history_wanted(incoming.text), with_activity=Desk.stats_wanted(incoming.text),
-            decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
+            search=Desk.search_wanted(incoming.text), decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
         return self._decided(decision)
 
     async def mediator_joined(self, *, event_id: str, user: str, name: str | None, now: datetime) -> bool:
@@ -213,6 +214,7 @@ class Helpdesk:
 
     async def _drain(self) -> list[tuple[OutboxItem, str | None]]:
         done: list[tuple[OutboxItem, str | None]] = []
+        answered: set[str] = set()
         async with self._drain_lock:
             for item in await self.store.pending_outbox():
                 try:
@@ -222,5 +224,6 @@ class Helpdesk:
                                   item.txn_id)
                     break
                 await self.store.mark_sent(item, sent)
+                metrics.sent(type(item.action).__name__, item.event_id, answered)
                 done.append((item, sent))
         return done

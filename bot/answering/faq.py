@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,15 @@ def catalogue_topics(path: Path = CATALOGUE) -> dict[str, str]:
     if problems or not isinstance(data, dict):
         return {}
     return {t["id"]: t["kind"] for t in data.get("topics", [])}
+
+
+@lru_cache(maxsize=4)
+def catalogue_titles(path: Path = CATALOGUE) -> dict[str, str]:
+    """Topic id -> its French title: what agents and mediators read instead of an id."""
+    data, problems = load_file(path)
+    if problems or not isinstance(data, dict):
+        return {}
+    return {t["id"]: t["title"] for t in data.get("topics", []) if t.get("title")}
 
 
 def load_faq(faq_dir: Path, variables: dict[str, str],

@@ -30,22 +30,29 @@ class Verb(str, Enum):
     REPLY_CANNED = "reply_canned"
     REPLY = "reply"
     STATS = "stats"
+    MINE = "mine"
+    SEARCH = "search"
 
 
-# Typed words (lower case, no accents) -> verb; French first, English aliases after.
+# Typed words (lower case, no accents) -> verb: the README's French names, the forms a mediator
+# would guess from them (`!liste`, `!clôturer`, `!chercher`...), then English aliases.
 ALIASES: dict[str, Verb] = {
-    "aide": Verb.HELP, "help": Verb.HELP,
-    "prendre": Verb.TAKE, "take": Verb.TAKE,
-    "note": Verb.NOTE,
-    "clore": Verb.CLOSE, "fermer": Verb.CLOSE, "close": Verb.CLOSE,
-    "rouvrir": Verb.REOPEN, "reopen": Verb.REOPEN,
-    "transferer": Verb.ASSIGN, "assigner": Verb.ASSIGN, "assign": Verb.ASSIGN,
-    "tickets": Verb.LIST, "list": Verb.LIST,
-    "ticket": Verb.SHOW,
+    "aide": Verb.HELP, "commandes": Verb.HELP, "help": Verb.HELP,
+    "prendre": Verb.TAKE, "prends": Verb.TAKE, "take": Verb.TAKE,
+    "note": Verb.NOTE, "noter": Verb.NOTE,
+    "clore": Verb.CLOSE, "fermer": Verb.CLOSE, "cloturer": Verb.CLOSE, "terminer": Verb.CLOSE, "close": Verb.CLOSE,
+    "rouvrir": Verb.REOPEN, "reouvrir": Verb.REOPEN, "reopen": Verb.REOPEN,
+    "transferer": Verb.ASSIGN, "transfert": Verb.ASSIGN, "assigner": Verb.ASSIGN, "assign": Verb.ASSIGN,
+    "tickets": Verb.LIST, "liste": Verb.LIST, "lister": Verb.LIST, "demandes": Verb.LIST, "list": Verb.LIST,
+    "mes-tickets": Verb.MINE, "mestickets": Verb.MINE, "mes_tickets": Verb.MINE, "mes-demandes": Verb.MINE,
+    "mine": Verb.MINE,
+    "ticket": Verb.SHOW, "voir": Verb.SHOW, "afficher": Verb.SHOW, "show": Verb.SHOW,
+    "cherche": Verb.SEARCH, "chercher": Verb.SEARCH, "recherche": Verb.SEARCH, "rechercher": Verb.SEARCH,
+    "search": Verb.SEARCH,
     "reponses": Verb.CANNED, "canned": Verb.CANNED,
     "rc": Verb.REPLY_CANNED,
-    "r": Verb.REPLY, "reply": Verb.REPLY,
-    "stats": Verb.STATS,
+    "r": Verb.REPLY, "repondre": Verb.REPLY, "reply": Verb.REPLY,
+    "stats": Verb.STATS, "statistiques": Verb.STATS,
 }
 WITH_TICKET = {Verb.TAKE, Verb.NOTE, Verb.CLOSE, Verb.REOPEN, Verb.ASSIGN, Verb.SHOW,
                Verb.REPLY_CANNED, Verb.REPLY}
@@ -67,7 +74,7 @@ class Command:
     problem: str | None = None
 
 
-def _plain(word: str) -> str:
+def plain(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -90,9 +97,15 @@ def parse_command(text: str, card_ticket: TicketNumber | None = None) -> Command
     if not text.startswith("!"):
         return None
     head, _, rest = text[1:].partition(" ")
-    verb = ALIASES.get(_plain(head.strip()))
+    if plain(head) == "mes" and plain(rest.strip()) in ("tickets", "demandes"):  # « !mes tickets »
+        head, rest = f"{head}-{rest.strip()}", ""
+    verb = ALIASES.get(plain(head.strip()))
     if verb is None:
         return Command(verb=Verb.HELP, problem=say("tickets.unknown_command", command=f"!{head}"))
+    if verb is Verb.SEARCH:
+        if not rest.strip():
+            return Command(verb=Verb.HELP, problem=say("tickets.need_words", command=f"!{head}"))
+        return Command(verb=verb, text=rest.strip())
     if verb not in WITH_TICKET:
         return Command(verb=verb)
     number, rest = _take_number(rest.strip(), card_ticket)
@@ -118,7 +131,7 @@ def _with_arguments(verb: Verb, number: TicketNumber, rest: str, head: str) -> C
     if verb is Verb.REPLY_CANNED:
         if not rest:
             return Command(verb=Verb.HELP, problem=say("tickets.need_canned", command=f"!{head}"))
-        return Command(verb=verb, ticket=number, canned=_plain(rest.split()[0]))
+        return Command(verb=verb, ticket=number, canned=plain(rest.split()[0]))
     if verb in WITH_TEXT:
         if not rest:
             return Command(verb=Verb.HELP, problem=say("tickets.need_text", command=f"!{head}"))

@@ -30,8 +30,9 @@ from ..answering.lexicon import surface
 from ..messages import Action, Incoming, OpenTicket, PostCard, Reply, ToMediators
 from ..texts import say, speaking, words
 from .commands import Verb, parse_command
+from ..answering.faq import catalogue_titles
 from .tickets import (Status, Ticket, TicketNumber, agent_wrote, autoclose, card_text, display_name,
-                      needs_reminder, new_ticket)
+                      needs_reminder, new_ticket, waited)
 
 EngineTurn = Callable[[dict | None, Incoming], tuple[dict, list[Action]]]
 MARK = re.compile(r"\s*([1-5])\s*(?:/\s*5)?\s*(?:[.!]*)\s*")
@@ -46,9 +47,14 @@ def _about_own_data(state: dict | None, text: str) -> bool:
 class Desk:
     """Holds what does not change between turns (config, canned replies); every method is pure."""
 
-    def __init__(self, config: Config, canned: dict[str, str] | None = None):
+    def __init__(self, config: Config, canned: dict[str, str] | None = None, titles: dict[str, str] | None = None):
         self.config = config
         self.canned = dict(canned or {})
+        self.titles = dict(catalogue_titles() if titles is None else titles)  # topic id -> what agents read
+
+    def topic_title(self, ticket: Ticket) -> str:
+        """What an agent reads for a ticket's topic: its title, never an id like badge.forgot_punch."""
+        return self.titles.get(ticket.topic or "") or ticket.reason
 
     # --- the agent's side
 
@@ -79,7 +85,7 @@ class Desk:
         lines = [say("tickets.my_requests_intro")]
         for t in tickets:
             status = say(f"tickets.agent_status_{t.status.value}", name=t.assignee_name or say("tickets.someone"))
-            lines.append(say("tickets.my_requests_line", number=t.number, topic=t.topic or t.reason,
+            lines.append(say("tickets.my_requests_line", number=t.number, topic=self.topic_title(t),
                              status=status, date=paris(t.opened_at).strftime("%d/%m/%Y")))
         return "\n".join(lines)
 
@@ -151,7 +157,7 @@ class Desk:
         if not active:
             return Decision()
         lines = [say("tickets.welcome_mediator", name=display_name(name, user)),
-                 *desk_commands.active_lines(active, now), say("tickets.welcome_hint")]
+                 *desk_commands.active_lines(active, now, self.config), say("tickets.welcome_hint")]
         return Decision(actions=(ToMediators(text="\n".join(lines)),), time=now)
 
     @staticmethod
@@ -167,6 +173,12 @@ class Desk:
         """For the store: `!stats` needs every agent's last activity, other turns do not."""
         command = parse_command(text)
         return command is not None and command.verb is Verb.STATS
+
+    @staticmethod
+    def search_wanted(text: str) -> tuple[str, ...] | None:
+        """For the store: the words a `!cherche` looks up in the search index; None for other turns."""
+        command = parse_command(text)
+        return tuple(command.text.split()) if command is not None and command.verb is Verb.SEARCH else None
 
     # --- the clock
 
@@ -185,7 +197,7 @@ class Desk:
                                         ticket=ticket.number)]
             elif needs_reminder(ticket, now, ticket.last_reminder, self.config):
                 tickets.append(replace(ticket, last_reminder=now))
-                age = age_text(now - (ticket.reopened_at or ticket.opened_at))
+                age = age_text(waited(ticket, now, self.config))
                 actions.append(ToMediators(text=say("tickets.reminder", number=ticket.number, age=age),
                                            ticket=ticket.number))
         return Decision(tickets=tuple(tickets), audit=tuple(audit), actions=tuple(actions), time=now)

@@ -78,6 +78,22 @@ def next_opening(now: datetime, hours: WorkingHours) -> datetime:
     raise ValueError("working_hours has no working day")
 
 
+def working_time(start: datetime, end: datetime, hours: WorkingHours) -> timedelta:
+    """How much of [start, end) falls within working hours: what a ticket's wait means to the
+    mediators (a ticket opened on Friday evening has not waited all weekend). Day by day, in
+    Paris time; a ticket lives weeks at most (autoclose), so the loop stays short."""
+    start, end = paris(start), paris(end)
+    total = timedelta()
+    day = start.date()
+    while day <= end.date():
+        if is_working_day(day, hours):
+            opening = datetime.combine(day, hours.start, tzinfo=PARIS)
+            closing = datetime.combine(day, hours.end, tzinfo=PARIS)
+            total += max(timedelta(), min(end, closing) - max(start, opening))
+        day += timedelta(days=1)
+    return total
+
+
 def french_clock(moment: datetime) -> str:
     """8 h 30, 9 h: the way a French sentence writes an hour."""
     return f"{moment.hour} h {moment.minute:02d}" if moment.minute else f"{moment.hour} h"

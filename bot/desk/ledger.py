@@ -24,6 +24,17 @@ class HistoryLine:
     text: str
 
 
+SEARCH_LIMIT = 10  # tickets one `!cherche` lists: the store's best-ranked, then the newest
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchHit:
+    """A ticket `!cherche` found, with the words around the match ("" when the match is its agent or topic)."""
+
+    ticket: TicketNumber
+    extract: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class Ledger:
     """Every ticket (light rows: no transcript), and what the turn at hand needs besides."""
@@ -34,6 +45,7 @@ class Ledger:
     history: tuple[HistoryLine, ...] = ()  # of the ticket a `!ticket N` asks for
     state: dict | None = None  # the agent's conversation state (agent turns only)
     agents_seen: tuple[datetime, ...] = ()  # each agent's last message (only for `!stats`)
+    found: tuple[SearchHit, ...] = ()  # what the store's search index found (only for `!cherche`)
 
     def of_agent(self, agent: UserID) -> list[Ticket]:
         """The agent's tickets, newest first."""

@@ -17,13 +17,13 @@ from typing import Callable, Protocol
 
 from ..config import Config
 from .hours import age_text, date_text
-from .ledger import AuditEntry, Decision, Ledger
+from .ledger import SEARCH_LIMIT, AuditEntry, Decision, Ledger
 from ..messages import Action, Incoming, RelayToAgent, Reply, StoreNote
 from ..safetext import safe_text, safe_value
 from ..texts import say
-from .commands import Command, Verb, parse_command
-from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
-                      stats, take)
+from .commands import Command, Verb, plain, parse_command
+from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, overdue, reopen,
+                      reply, stats, take, waited)
 
 
 class Desk(Protocol):
@@ -182,19 +182,52 @@ def _list(turn: Turn, command: Command) -> Decision:
     active = turn.ledger.active()
     if not active:
         return Decision(actions=(turn.answer(say("tickets.list_none")),))
-    lines = [say("tickets.list_intro"), *active_lines(active, turn.incoming.time)]
+    lines = [say("tickets.list_intro"), *active_lines(active, turn.incoming.time, turn.desk.config)]
     return Decision(actions=(turn.answer("\n".join(lines)),))
 
 
-def active_lines(active: list[Ticket], now: datetime) -> list[str]:
-    """One line per open or taken ticket, the longest waiting first: age, agent, topic, owner."""
+def _mine(turn: Turn, command: Command) -> Decision:
+    """`!mes-tickets`: what the mediator who asks has taken and not closed."""
+    mine = [t for t in turn.ledger.active() if t.assignee == turn.incoming.sender]
+    if not mine:
+        return Decision(actions=(turn.answer(say("tickets.mine_none")),))
+    lines = [say("tickets.mine_intro"), *active_lines(mine, turn.incoming.time, turn.desk.config)]
+    return Decision(actions=(turn.answer("\n".join(lines)),))
+
+
+def active_lines(active: list[Ticket], now: datetime, config: Config) -> list[str]:
+    """One line per open or taken ticket, the longest waiting first: its wait in working time,
+    agent, topic, owner; a ticket nobody took past the reminder delay is marked."""
     lines = []
     for t in sorted(active, key=lambda t: t.reopened_at or t.opened_at):
         owner = (say("tickets.owner_taken", name=t.assignee_name or t.assignee) if t.assignee
                  else say("tickets.owner_free"))
-        lines.append(say("tickets.list_line", number=t.number, age=age_text(now - t.opened_at),
-                         name=display_name(t.agent_name, t.agent), topic=t.topic or t.reason, owner=owner))
+        line = say("tickets.list_line", number=t.number, age=age_text(waited(t, now, config)),
+                   name=display_name(t.agent_name, t.agent), topic=t.topic or t.reason, owner=owner)
+        lines.append(say("tickets.list_overdue", line=line) if overdue(t, now, config) else line)
     return lines
+
+
+def _search(turn: Turn, command: Command) -> Decision:
+    """`!cherche MOTS`: tickets whose messages, agent or topic hold every word (the store's index),
+    and those whose topic title holds them (« !cherche pointage » finds badge.forgot_punch)."""
+    words = [w for w in (plain(w) for w in command.text.split()) if len(w) >= 2]
+    tickets = turn.ledger.tickets
+    found = {hit.ticket: hit.extract for hit in turn.ledger.found if hit.ticket in tickets}
+    for ticket in tickets.values():
+        title = plain(turn.desk.titles.get(ticket.topic or "", ""))
+        if words and ticket.number not in found and all(w in title for w in words):
+            found[ticket.number] = ""
+    if not found:
+        return Decision(actions=(turn.answer(say("tickets.search_none", words=command.text)),))
+    lines = [say("tickets.search_intro", words=command.text)]
+    for number in sorted(found, reverse=True)[:SEARCH_LIMIT]:
+        t = tickets[number]
+        line = say("tickets.search_line", number=number, date=date_text(t.opened_at),
+                   name=display_name(t.agent_name, t.agent), topic=t.topic or t.reason,
+                   status=say(f"tickets.show_status_{t.status.value}", name=t.assignee_name or t.assignee))
+        lines.append(f"{line}\n  « {found[number]} »" if found[number] else line)
+    return Decision(actions=(turn.answer("\n".join(lines)),))
 
 
 def _show(turn: Turn, command: Command) -> Decision:
@@ -262,5 +295,6 @@ def _stats(turn: Turn, command: Command) -> Decision:
 HANDLERS: dict[Verb, Callable[[Turn, Command], Decision]] = {
     Verb.HELP: _help, Verb.TAKE: _take, Verb.NOTE: _note, Verb.CLOSE: _close, Verb.REOPEN: _reopen,
     Verb.ASSIGN: _assign, Verb.LIST: _list, Verb.SHOW: _show, Verb.CANNED: _canned,
-    Verb.REPLY_CANNED: _reply_canned, Verb.REPLY: _reply, Verb.STATS: _stats,
+    Verb.REPLY_CANNED: _reply_canned, Verb.REPLY: _reply, Verb.STATS: _stats, Verb.MINE: _mine,
+    Verb.SEARCH: _search,
 }

@@ -31,7 +31,7 @@ from enum import Enum
 from typing import Iterable
 
 from ..config import Config
-from .hours import is_open, paris
+from .hours import is_open, paris, working_time
 from ..messages import RoomID, TranscriptLine, UserID
 from ..texts import say
 
@@ -196,16 +196,29 @@ def autoclose(ticket: Ticket, *, now: datetime, autoclose_days: int) -> Ticket |
 
 def needs_reminder(ticket: Ticket, now: datetime, last_reminder: datetime | None, config: Config) -> bool:
     """Remind the mediators' room of an open ticket nobody took: first after
-    `reminder_after_minutes` of waiting, then every `reminder_every_minutes`, and only during
-    working hours (nobody reads a reminder at night; the morning one lists the night's tickets)."""
-    if ticket.status is not Status.OPEN or not is_open(now, config.working_hours):
+    `reminder_after_minutes` of waiting, then every `reminder_every_minutes`, both counted in
+    working time, and only during working hours (nobody reads a reminder at night; a ticket
+    opened at 17:20 is reminded of the next morning at 8:50, not at 8:30)."""
+    hours = config.working_hours
+    if ticket.status is not Status.OPEN or not is_open(now, hours):
         return False
     waiting_since = ticket.reopened_at or ticket.opened_at
-    if now - waiting_since < timedelta(minutes=config.reminder_after_minutes):
+    if not overdue(ticket, now, config):
         return False
     if last_reminder is None or last_reminder < waiting_since:
         return True
-    return now - last_reminder >= timedelta(minutes=config.reminder_every_minutes)
+    return working_time(last_reminder, now, hours) >= timedelta(minutes=config.reminder_every_minutes)
+
+
+def waited(ticket: Ticket, now: datetime, config: Config) -> timedelta:
+    """Working time since the ticket (re)opened: what `!tickets` shows and the reminders count."""
+    return working_time(ticket.reopened_at or ticket.opened_at, now, config.working_hours)
+
+
+def overdue(ticket: Ticket, now: datetime, config: Config) -> bool:
+    """Nobody took it and it waited past `reminder_after_minutes` of working time."""
+    return (ticket.status is Status.OPEN
+            and waited(ticket, now, config) >= timedelta(minutes=config.reminder_after_minutes))
 
 
 # --- Card -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -30,7 +31,7 @@ from typing import Callable
 from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, ReactionEvent,
                  RoomMemberEvent, RoomMessagesResponse, SyncError, SyncResponse)
 
-from .. import texts
+from .. import metrics, texts
 from ..config import Config
 from ..desk.room import MediatorsRoom
 from ..helpdesk import Helpdesk
@@ -75,6 +76,7 @@ class MatrixBot:
                                                    notify=self._tell_undecryptable,
                                                    max_age=config.retention_days * 86400.0)
         self._reachable: bool | None = None
+        self.last_sync_ok: float | None = None  # time.monotonic() of the last sync answered (/healthz)
         self._to_acknowledge: dict[str, str] = {}
         self._typing: set[str] = set()
         self._background: set[asyncio.Task] = set()
@@ -96,6 +98,7 @@ class MatrixBot:
                         backoff = await self._unreachable(f"{response.status_code} {response.message}", backoff)
                         continue
                     backoff = self._reachable_again()
+                    self.last_sync_ok = time.monotonic()
                     await self.handle_batch(response)  # a network error here: the batch is fetched again
                 except NETWORK_ERRORS as exc:
                     backoff = await self._unreachable(str(exc) or type(exc).__name__, backoff)
@@ -216,8 +219,9 @@ class MatrixBot:
     async def _turn(self, incoming: Incoming, mediators: MediatorsRoom | None = None) -> None:
         typing = asyncio.create_task(self._typing_later(incoming.room))
         try:
-            handled = (await self.helpdesk.turn(incoming) if mediators is None
-                       else await self.helpdesk.mediator_turn(incoming, mediators))
+            with metrics.timed_turn("agent" if mediators is None else "mediators"):
+                handled = (await self.helpdesk.turn(incoming) if mediators is None
+                           else await self.helpdesk.mediator_turn(incoming, mediators))
             if handled:
                 self._to_acknowledge[incoming.room] = incoming.event_id
         finally:
@@ -292,6 +296,11 @@ class MatrixBot:
         task.add_done_callback(self._background.discard)
 
     # --- reachability, logged once per change
+
+    @property
+    def reachable(self) -> bool | None:
+        """False since a sync failed to reach the homeserver, True since one did, None before any."""
+        return self._reachable
 
     async def _unreachable(self, reason: str, backoff: float) -> float:
         if self._reachable is not False:

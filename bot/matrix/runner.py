@@ -17,13 +17,15 @@ from datetime import datetime, timezone
 
 from nio import AsyncClient
 
+from .. import logs
 from ..conversation import knowledge
-from ..config import Config
+from ..config import Config, path_problems
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
 from ..storage.store import Store
 from .bot import MatrixBot, Timing
 from .crosssign import CrossSigningError, ensure_cross_signed
+from .health import HealthServer
 from .mediators_room import ensure_mediators_room, load_desk
 from .sending import NETWORK_ERRORS, MatrixSender
 from .session import open_client
@@ -46,6 +48,9 @@ def check(config: Config) -> None:
     """
     if not config.homeserver:
         raise ConfigError("« homeserver » est obligatoire pour lancer le bot sur Matrix")
+    problems = path_problems(config)
+    if problems:
+        raise ConfigError("\n".join(problems))
     load_engine(config)
     load_desk(config)
 
@@ -58,12 +63,15 @@ class RunningBot:
     client: AsyncClient
     store: Store
     task: asyncio.Task
+    health: HealthServer | None = None
 
     @property
     def user_id(self) -> str:
         return self.client.user_id
 
     async def stop(self) -> None:
+        if self.health is not None:
+            await self.health.stop()
         self.task.cancel()
         try:
             await self.task
@@ -84,6 +92,7 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
     except BaseException:
         await store.close()
         raise
+    logs.add_secret(client.access_token)  # a password login made a token the config does not hold
     try:
         await ensure_cross_signed(client, config.data_dir, password=config.password)
     except (CrossSigningError, *NETWORK_ERRORS) as exc:
@@ -98,6 +107,15 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
     task = asyncio.create_task(bot.run_forever(), name="matrix-sync")
     _reload_knowledge_while(task, helpdesk, every=reload_every)
     running = RunningBot(bot=bot, client=client, store=store, task=task)
+    if config.metrics.port is not None:  # up before the first sync: /healthz says 503 while starting
+        running.health = HealthServer(bot=bot, store=store, task=task, settings=config.metrics)
+        try:
+            await running.health.start()
+        except OSError as exc:  # the port is taken, or the host is not an address of this machine
+            running.health = None
+            await running.stop()
+            settings = config.metrics
+            raise ConfigError(f"« metrics » : impossible d'écouter sur {settings.host}:{settings.port} ({exc})") from exc
     ready = asyncio.create_task(bot.ready.wait())
     await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
     if task.done():

@@ -21,7 +21,7 @@ from aiohttp import ClientError
 from markdown_it import MarkdownIt
 from nio import AsyncClient, EncryptionError, ErrorResponse, LocalProtocolError, RoomRedactResponse, RoomSendResponse
 
-from .. import texts
+from .. import metrics, texts
 from ..messages import Media, OpenTicket, PostCard, Redact, RelayToAgent, Reply, ToMediators
 from ..storage.store import OutboxItem
 from . import media as attachments
@@ -70,6 +70,8 @@ async def with_retries(call: Callable[[], Awaitable[Any]], *, what: str, policy:
     wait = policy.first_wait
     for attempt in range(1, policy.attempts + 1):
         last = attempt == policy.attempts
+        if attempt > 1:
+            metrics.SEND_RETRIES.inc()
         try:
             response = await call()
         except NETWORK_ERRORS as exc:

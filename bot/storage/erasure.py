@@ -34,6 +34,7 @@ import aiosqlite
 from ..desk.hours import paris
 from ..messages import Action, EraseAgentData, OpenTicket, PostCard, Redact, Reply, ShowMyData, ToMediators
 from ..texts import say
+from .tickets import SEARCH_OPTIMIZE
 
 PSEUDONYM_KEY = "pseudonym_key"
 PSEUDONYM_PREFIX = "anon:"
@@ -64,8 +65,10 @@ PLACES: tuple[Place, ...] = (
     Place(table="feedback", agent="agent", kept={"agent": "pseudonym(agent)", "event_id": "NULL"}),
     Place(table="tickets", agent="agent", ticket="number",
           kept={"agent": "pseudonym(agent)", "agent_name": "NULL", "room": ANONYMOUS, "reason": ANONYMOUS,
-                "fields": "'{}'", "assignee": "pseudonym(assignee)", "assignee_name": "NULL"}),
-    Place(table="ticket_messages", ticket="ticket"),                        # transcript, relays, notes
+                "fields": "'{}'", "assignee": "pseudonym(assignee)", "assignee_name": "NULL"},
+          after=(SEARCH_OPTIMIZE,)),
+    Place(table="ticket_messages", ticket="ticket",                         # transcript, relays, notes; the
+          after=(SEARCH_OPTIMIZE,)),                                        # search index loses them by triggers
     Place(table="ticket_events", ticket="ticket"),                          # event -> ticket links
     Place(table="ticket_audit", ticket="ticket", kept={"who": "pseudonym(who)", "detail": ANONYMOUS}),
 )

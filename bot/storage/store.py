@@ -129,7 +129,7 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT e.event_id, NULL, t.agent, e.ticket, t.opened_at FROM ticket_events e
         JOIN tickets t ON t.number = e.ticket WHERE e.kind = 'card'
     """,
-    # 4: events that failed while being handled: what the agent wrote, kept for a mediator (bot/helpdesk.py)
+    # 5: events that failed while being handled: what the agent wrote, kept for a mediator (bot/helpdesk.py)
     """
     CREATE TABLE failed_events (
         event_id TEXT PRIMARY KEY,
@@ -140,6 +140,8 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT NOT NULL
     );
     """,
+    # 6: the full-text index of tickets' words, kept in step by triggers (`!cherche`, bot/storage/tickets.py)
+    ticket_store.SEARCH_MIGRATION,
 )
 
 
@@ -227,6 +229,21 @@ def _decode(value: Any) -> Any:
     return {k: _decode(v) for k, v in value.items()}
 
 
+def _statements(script: str) -> list[str]:
+    """A migration's statements, one by one: split at each ';' that ends a statement, not at those
+    inside a trigger's BEGIN ... END (sqlite3 knows where a statement is complete)."""
+    statements, current = [], ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            if current.strip(" \n;"):
+                statements.append(current)
+            current = ""
+    if current.strip(" \n;"):
+        statements.append(current)
+    return statements
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -301,7 +318,7 @@ class Store:
             (version,) = await cursor.fetchone()
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             async with self.transaction() as db:
-                for statement in filter(str.strip, script.split(";")):
+                for statement in _statements(script):
                     await db.execute(statement)
                 await db.execute(f"PRAGMA user_version = {number}")
 
@@ -433,21 +450,23 @@ class Store:
     async def desk_turn(self, *, decide: Callable[[Ledger], Decision], event_id: str | None = None,
                         agent: str = "", reply_to: str | None = None,
                         history_of: Callable[[TicketNumber | None], TicketNumber | None] | None = None,
-                        with_state: bool = False, with_activity: bool = False) -> Decision | None:
+                        with_state: bool = False, with_activity: bool = False,
+                        search: tuple[str, ...] | None = None) -> Decision | None:
         """Read the ledger, decide, and write the decision, in ONE write transaction.
 
         `decide` is pure and runs while the transaction holds the write lock, so what it read is
         still true when its decision is written (two `!prendre` on one ticket: one owner).
         With `event_id`, the event is marked handled in the same transaction; None (nothing
         changed) when it already was. `with_state` loads the agent's conversation state into
-        the ledger, and the decision's `state` replaces it.
+        the ledger, and the decision's `state` replaces it; `search` (a `!cherche`'s words) fills
+        the ledger's `found` from the search index.
         """
         async with self.transaction() as db:
             if event_id is not None and not await _first_handling(db, event_id, agent):
                 return None
             state = await self.load_state(agent) if with_state else None
             ledger = await ticket_store.load_ledger(db, reply_to=reply_to, history_of=history_of, state=state,
-                                                    with_activity=with_activity)
+                                                    with_activity=with_activity, search=search)
             decision = decide(ledger)
             if decision.state is not None:
                 await db.execute(
@@ -479,6 +498,12 @@ class Store:
 
     async def data_summary(self, agent: str) -> erasure.Summary:
         return await erasure.summary(self._db, agent)
+
+    async def gauges(self) -> dict[str, Any]:
+        """Outbox depth and open tickets, for /metrics and /healthz: cheap reads on indexed columns."""
+        async with self._db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL") as cursor:
+            (depth,) = await cursor.fetchone()
+        return {"outbox_depth": depth, **await ticket_store.open_summary(self._db)}
 
     async def tickets(self) -> list[Ticket]:
         """Every ticket, by number (light rows: no transcript)."""

@@ -9,6 +9,10 @@ its messages and the outbox items announcing them are written together or not at
     ticket_events    event id -> ticket: the card, every relay, every incoming message of a ticket,
                      so a mediator's rich reply to any of them finds its ticket
     ticket_audit     every status change: who, what, when
+    ticket_search    FTS5 index for `!cherche`: one row per ticket message (rowid = its id) and one per
+                     ticket for the agent's name and id and the topic (rowid = minus the ticket's number),
+                     kept in step by triggers, so whatever deletes or rewrites a message (retention,
+                     erasure) takes its words out of the index in the same statement
 The ledger loads every ticket as a light row (no transcript): a helpdesk has thousands of
 tickets, not millions, and the stats and the lists need them all.
 """
@@ -20,7 +24,7 @@ from typing import Callable
 
 import aiosqlite
 
-from ..desk.ledger import Decision, HistoryLine, Ledger
+from ..desk.ledger import SEARCH_LIMIT, Decision, HistoryLine, Ledger, SearchHit
 from ..messages import Action, RelayToAgent, StoreNote, ToMediators
 from ..desk.tickets import Status, Ticket, TicketNumber
 
@@ -72,6 +76,33 @@ MIGRATION = """
     )
 """
 
+_HEADER = "coalesce(new.agent_name, '') || ' ' || new.agent || ' ' || coalesce(new.topic, '')"
+SEARCH_MIGRATION = f"""
+    CREATE VIRTUAL TABLE ticket_search USING fts5(ticket UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2');
+    INSERT INTO ticket_search (rowid, ticket, body) SELECT id, ticket, text FROM ticket_messages;
+    INSERT INTO ticket_search (rowid, ticket, body)
+        SELECT -number, number, coalesce(agent_name, '') || ' ' || agent || ' ' || coalesce(topic, '') FROM tickets;
+    CREATE TRIGGER ticket_search_message_in AFTER INSERT ON ticket_messages BEGIN
+        INSERT INTO ticket_search (rowid, ticket, body) VALUES (new.id, new.ticket, new.text);
+    END;
+    CREATE TRIGGER ticket_search_message_edit AFTER UPDATE OF text ON ticket_messages BEGIN
+        UPDATE ticket_search SET body = new.text WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER ticket_search_message_out AFTER DELETE ON ticket_messages BEGIN
+        DELETE FROM ticket_search WHERE rowid = old.id;
+    END;
+    CREATE TRIGGER ticket_search_ticket_in AFTER INSERT ON tickets BEGIN
+        INSERT INTO ticket_search (rowid, ticket, body) VALUES (-new.number, new.number, {_HEADER});
+    END;
+    CREATE TRIGGER ticket_search_ticket_edit AFTER UPDATE OF agent_name, agent, topic ON tickets BEGIN
+        UPDATE ticket_search SET body = {_HEADER} WHERE rowid = -old.number;
+    END;
+    CREATE TRIGGER ticket_search_ticket_out AFTER DELETE ON tickets BEGIN
+        DELETE FROM ticket_search WHERE rowid = -old.number;
+    END
+"""
+# deleted rows leave their words in the index's old segments on disk until it is merged
+SEARCH_OPTIMIZE = "INSERT INTO ticket_search (ticket_search) VALUES ('optimize')"
 COLUMNS = ("number", "agent", "agent_name", "room", "status", "topic", "reason", "fields", "assignee",
            "assignee_name", "opened_at", "updated_at", "closed_at", "reopened_at", "first_reply_at",
            "last_reminder", "mark")
@@ -113,15 +144,56 @@ async def card_event(db: aiosqlite.Connection, number: TicketNumber) -> str | No
 
 async def load_ledger(db: aiosqlite.Connection, *, reply_to: str | None = None,
                       history_of: Callable[[TicketNumber | None], TicketNumber | None] | None = None,
-                      state: dict | None = None, with_activity: bool = False) -> Ledger:
+                      state: dict | None = None, with_activity: bool = False,
+                      search: tuple[str, ...] | None = None) -> Ledger:
     tickets = {t.number: t for t in map(_ticket, await _all(db, f"SELECT {', '.join(COLUMNS)} FROM tickets"))}
     replied = await ticket_of_event(db, reply_to) if reply_to else None
     wanted = history_of(replied) if history_of else None
     history = await load_history(db, wanted) if wanted in tickets else ()
     seen = tuple(datetime.fromisoformat(row[0]) for row in await _all(db, "SELECT updated_at FROM agents")) \
         if with_activity else ()
+    found = await search_tickets(db, search) if search else ()
     return Ledger(tickets=tickets, next_number=max(tickets, default=0) + 1, replied=replied,
-                  history=history, state=state, agents_seen=seen)
+                  history=history, state=state, agents_seen=seen, found=found)
+
+
+def _term(word: str) -> str:
+    """One typed word as an FTS5 prefix term; quoting makes any punctuation plain text."""
+    return '"' + word.replace('"', "") + '"*'
+
+
+async def search_tickets(db: aiosqlite.Connection, words: tuple[str, ...]) -> tuple[SearchHit, ...]:
+    """Tickets holding EVERY word somewhere (a message, the agent's name, the topic), best first,
+    each with an extract of its best-matching row. Words are prefixes: « badg » finds « badge »."""
+    words = tuple(w for w in (w.replace('"', "") for w in words) if len(w) >= 2)
+    if not words:
+        return ()
+    matching: set[int] | None = None
+    for word in words:
+        rows = await _all(db, "SELECT DISTINCT ticket FROM ticket_search WHERE ticket_search MATCH ?", (_term(word),))
+        found = {row[0] for row in rows}
+        matching = found if matching is None else matching & found
+        if not matching:
+            return ()
+    rows = await _all(db, "SELECT ticket, rowid, snippet(ticket_search, 1, '**', '**', '…', 10) AS extract "
+                          "FROM ticket_search WHERE ticket_search MATCH ? ORDER BY rank",
+                      (" OR ".join(map(_term, words)),))
+    hits: dict[int, SearchHit] = {}
+    for row in rows:
+        if row["ticket"] in matching and row["ticket"] not in hits:
+            hits[row["ticket"]] = SearchHit(ticket=row["ticket"], extract=row["extract"] if row["rowid"] > 0 else "")
+    return tuple(hits.values())[:SEARCH_LIMIT]
+
+
+async def open_summary(db: aiosqlite.Connection) -> dict[str, object]:
+    """How many tickets are open (nobody took them) and taken, and since when the oldest open one waits."""
+    rows = await _all(db, "SELECT status, count(*) AS n, min(coalesce(reopened_at, opened_at)) AS since "
+                          "FROM tickets WHERE status != 'closed' GROUP BY status")
+    by_status = {row["status"]: row for row in rows}
+    untaken = by_status.get(Status.OPEN.value)
+    return {"tickets_open": untaken["n"] if untaken else 0,
+            "tickets_taken": by_status[Status.TAKEN.value]["n"] if Status.TAKEN.value in by_status else 0,
+            "oldest_untaken": datetime.fromisoformat(untaken["since"]) if untaken else None}
 
 
 async def load_history(db: aiosqlite.Connection, number: TicketNumber) -> tuple[HistoryLine, ...]:

@@ -205,7 +205,7 @@ def test_list_show_canned_and_stats(desk):
     desk.agent("je veux un médiateur")
     desk.mediator(MARIE, "!prendre 1")
     listing = texts(desk.mediator(PAUL, "!tickets", minutes=125))[0]
-    assert listing.splitlines() == ["Demandes ouvertes, de la plus ancienne à la plus récente :",
+    assert listing.splitlines() == ["Demandes ouvertes, de la plus ancienne à la plus récente (attente en heures ouvrées) :",
                                     "- #1 · 2 h 06 · Jean Martin · badge · pris par Marie Curie"]
     assert texts(desk.mediator(PAUL, "!reponses"))[0].splitlines()[1] == \
         "- badge : Passez à l'accueil avec une pièce d'identité."
@@ -220,7 +220,7 @@ def test_agents_see_only_their_own_requests(desk):
     desk.agent("je veux un médiateur")
     desk.mediator(MARIE, "!prendre 1")
     assert texts(desk.agent("Mes demandes ?")) == [
-        "Vos demandes :\n- n° 1 · badge · prise en charge par Marie Curie (ouverte le 04/03/2026)"]
+        "Vos demandes :\n- n° 1 · L'agent demande · prise en charge par Marie Curie (ouverte le 04/03/2026)"]
     other = Incoming(sender="@autre:tchap", room="!dm2:tchap", text="mes demandes", event_id="$x", time=desk.clock)
     decision = desk.desk.agent_turn(desk._ledger(), other, FakeEngine())
     assert texts(decision.actions) == ["Vous n'avez aucune demande enregistrée."]
@@ -257,6 +257,6 @@ def test_a_mediator_who_joins_gets_the_open_tickets_they_cannot_read(desk):
     joined = desk.desk.mediator_joined(desk._ledger(), PAUL, "Paul [Mairie]", WEDNESDAY + timedelta(minutes=46))
     assert texts(joined.actions)[0].splitlines() == [
         "Bienvenue Paul ! Les messages d'avant votre arrivée vous sont illisibles ; voici les demandes ouvertes :",
-        "- #1 · 45 min · Jean Martin · badge · libre",
+        "- #1 · 45 min · Jean Martin · badge · libre · ⚠️ en retard",
         "Le détail d'un ticket : !ticket 12 ; pour y répondre : !r 12 votre texte ; toutes les commandes : !aide"]
     assert desk.desk.mediator_joined(desk._ledger(), EVE, "Eve", WEDNESDAY).actions == ()  # not a mediator

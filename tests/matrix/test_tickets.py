@@ -208,11 +208,13 @@ async def test_outside_hours_the_agent_is_told_when_and_the_clock_reminds_then_c
         await marie.notice("Bienvenue Paul !")
 
         opening = next_opening(today, config.working_hours)
-        clock[0] = opening + timedelta(minutes=10)  # the ticket has waited all night: reminded at once
-        await marie.notice("Rappel : #1 attend un médiateur depuis")
-        clock[0] = opening + timedelta(minutes=40)
+        clock[0] = opening + timedelta(minutes=10)  # the night does not count: 10 working minutes only
+        await marie.no_notice(0.8)
+        clock[0] = opening + timedelta(minutes=31)
+        await marie.notice("Rappel : #1 attend un médiateur depuis 31 min")
+        clock[0] = opening + timedelta(minutes=61)
         await marie.no_notice(0.8)  # not again before reminder_every_minutes
-        clock[0] = opening + timedelta(minutes=75)
+        clock[0] = opening + timedelta(minutes=92)
         await marie.notice("Rappel : #1")
         clock[0] = today + timedelta(days=15)
         await agent.notice("Votre demande n° 1 est close : elle était sans nouvelles depuis 14 jours.")
