@@ -7,8 +7,10 @@ happens, in one transaction, called by the Matrix ticker once an hour:
     outbox           sent items older than N days (their payload is the text that was sent)
     handled          event ids older than N days (only needed to skip a replayed event)
     ticket_messages  every message of a ticket closed more than N days ago, and its fields
+    decisions        the words and the vector of each message decided N days ago (the row stays)
 What stays: each ticket's number, topic, reason, times and mark, the audit trail of its status
-changes and the yes/no feedback per topic: the figures of `!stats`, with no one's words in them.
+changes, the yes/no feedback per topic and the decision log's counts (time, pseudonym, topic,
+outcome, scores): the figures of `!stats` and of the report, with no one's words in them.
 Open tickets are never touched, however old: a mediator still needs them.
 """
 from __future__ import annotations
@@ -26,6 +28,8 @@ STATEMENTS = {
                        "(SELECT number FROM tickets WHERE status = 'closed' AND closed_at < :cutoff)",
     "ticket fields": "UPDATE tickets SET fields = '{}' WHERE status = 'closed' AND closed_at < :cutoff "
                      "AND fields != '{}'",
+    "decision texts": "UPDATE decisions SET text = NULL, vector = NULL WHERE time < :cutoff "
+                      "AND (text IS NOT NULL OR vector IS NOT NULL)",
 }
 
 

@@ -29,7 +29,8 @@ import aiosqlite
 
 from . import messages, retention, ticket_store
 from .ledger import Decision, Ledger
-from .messages import Action, RecordFeedback
+from .messages import Action, RecordDecision, RecordFeedback
+from .storage import decision_log
 from .tickets import Ticket, TicketNumber
 
 FILE_NAME = "helpdesk.sqlite3"
@@ -78,6 +79,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: tickets, their messages, the events that point to them, their audit trail (bot/ticket_store.py)
     ticket_store.MIGRATION,
+    # 4: the decision log: one row per message, agents as pseudonyms (bot/storage/decision_log.py)
+    decision_log.MIGRATION,
 )
 
 
@@ -167,6 +170,7 @@ class Store:
             await db.execute(f"PRAGMA {pragma}")
         store = cls(db, path)
         await store._migrate()
+        store._decision_key = await store.get_meta(decision_log.KEY) or ""
         return store
 
     async def close(self) -> None:
@@ -245,6 +249,9 @@ class Store:
     async def _enqueue(self, db: aiosqlite.Connection, actions: Iterable[Action], event_id: str | None,
                        time: datetime | None = None) -> None:
         for action in actions:
+            if isinstance(action, RecordDecision):  # for the log, not for the sender
+                await decision_log.write(db, self._decision_key, action)
+                continue
             kind, payload = encode_action(action)
             txn_id = f"hd{uuid.uuid4().hex}"
             await db.execute(
@@ -332,7 +339,16 @@ class Store:
     async def ticket_of_event(self, event_id: str) -> TicketNumber | None:
         return await ticket_store.ticket_of_event(self._db, event_id)
 
-    # --- feedback
+    # --- the decision log and feedback
+
+    async def decisions(self, since: datetime) -> list[decision_log.Logged]:
+        """The log from `since` on, oldest first (texts and vectors only inside retention)."""
+        return await decision_log.rows(self._db, since)
+
+    def pseudonym(self, user: str) -> str:
+        """The decision log's name for `user` (erasure finds an agent's rows with it)."""
+        return decision_log.pseudonym(self._decision_key, user)
+
 
     async def feedback(self) -> list[Feedback]:
         async with self._db.execute("SELECT agent, topic, helpful, time FROM feedback ORDER BY id") as cursor:
