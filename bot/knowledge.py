@@ -36,13 +36,14 @@ def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path 
         problems.append(Problem(file=str(lexicon_path), line=1, message="lexique introuvable"))
     flows, flow_problems = load_flows(flows_dir, config.variables)
     problems += flow_problems
-    problems += _check_flow_links(faq, flows)
+    unread = {Path(p.file).stem for p in flow_problems}  # a flow with a problem is not also "introuvable"
+    problems += _check_flow_links(faq, flows, unread)
     return Knowledge(faq=faq, flows=flows, matcher=Matcher(faq, lexicon, config.thresholds)), problems
 
 
-def _check_flow_links(faq: Faq, flows: dict[str, Flow]) -> list[Problem]:
+def _check_flow_links(faq: Faq, flows: dict[str, Flow], unread: set[str]) -> list[Problem]:
     return [Problem(file=e.file, line=e.line, message=f"parcours « {e.flow} » introuvable dans flows/")
-            for e in faq.entries if e.kind == "flow" and e.flow not in flows]
+            for e in faq.entries if e.kind == "flow" and e.flow not in flows and e.flow not in unread]
 
 
 def signature(config: Config) -> tuple[tuple[str, int, int], ...]:
