@@ -20,6 +20,7 @@ from .yamlfile import Mapping, Sequence, load_file, load_text
 KINDS = {"reponse": "answer", "parcours": "flow", "mediateur": "escalate", "politesse": "smalltalk"}
 ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse"}
 LEXICON_FILE = "lexique.yaml"
+CASES_FILE = "exemples-a-verifier.yaml"  # the authors' safety net (bot/answering/checkcases.py), not entries
 CATALOGUE = Path(__file__).parent / "topics.yaml"
 VARIABLE = re.compile(r"\{([\w.]*)\}")  # a name: "{ouvert le soir}" is a lone brace, not a variable
 
@@ -110,7 +111,7 @@ def catalogue_topics(path: Path = CATALOGUE) -> dict[str, str]:
 def load_faq(faq_dir: Path, variables: dict[str, str],
              catalogue: dict[str, str] | None = None) -> tuple[Faq, list[Problem]]:
     """Load every faq/*.yaml; return the entries and every problem found (never raises)."""
-    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name != LEXICON_FILE)
+    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name not in (LEXICON_FILE, CASES_FILE))
     if not files:
         return Faq(()), [Problem(file=str(faq_dir), line=1, message="aucun fichier .yaml de FAQ dans ce dossier")]
     entries: list[Entry] = []

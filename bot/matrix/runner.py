@@ -21,6 +21,7 @@ from .. import knowledge
 from ..config import Config
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
+from ..messages import ToMediators
 from ..store import Store
 from .bot import MatrixBot, Timing
 from .crosssign import CrossSigningError, ensure_cross_signed
@@ -134,10 +135,13 @@ async def _watch_knowledge(helpdesk: Helpdesk, every: float) -> None:
         seen = now  # a rejected edit is reported once, not at every look
         current = helpdesk.engine
         try:
-            fresh = await asyncio.to_thread(knowledge.reload, config, current.knowledge, log)
+            fresh, problems = await asyncio.to_thread(knowledge.reload_checked, config, current.knowledge, log)
         except Exception:  # a bug in loading must not stop the watching, nor the bot
             log.exception("FAQ/flows reload failed: the bot keeps the last good version")
             continue
+        if problems:  # the authors are told in the mediators' room, where someone reads
+            await helpdesk.store.enqueue([ToMediators(text=knowledge.rejection_notice(problems))])
+            await helpdesk.drain()
         if fresh is not current.knowledge:
             helpdesk.engine = Conversation(current.config, fresh)
 
