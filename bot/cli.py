@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         if name == "eval":
             p.add_argument("file", type=Path)
             p.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    gaps = faq.add_parser("gaps", help="what the bot could not answer, grouped by meaning")
+    gaps.add_argument("--since", type=int, default=30, metavar="DAYS", help="the last DAYS days (default 30)")
+    gaps.add_argument("--format", choices=("md", "csv"), default="md")
+    gaps.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+    gaps.set_defaults(handler=_faq_gaps, faq=None)
     run = sub.add_parser("run", help="run the bot on Matrix (without a homeserver in the config: the local demo)")
     run.add_argument("--config", "-c", type=Path, default=Path("config.yaml"))
     run.add_argument("--check", action="store_true", help="validate config, FAQ and flows, then exit")
@@ -135,6 +140,13 @@ def _faq_check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problème(s) trouvé(s).", file=sys.stderr)
         return 1
     print(f"OK : {len(knowledge.faq.entries)} entrées, {len(knowledge.flows)} parcours.")
+    return 0
+
+
+def _faq_gaps(args: argparse.Namespace) -> int:
+    import asyncio
+    from .reporting.cli import gaps
+    print(asyncio.run(gaps(_config(args), days=args.since, form=args.format)), end="")
     return 0
 
 

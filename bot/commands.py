@@ -30,6 +30,7 @@ class Verb(str, Enum):
     REPLY_CANNED = "reply_canned"
     REPLY = "reply"
     STATS = "stats"
+    GAPS = "gaps"
 
 
 # Typed words (lower case, no accents) -> verb; French first, English aliases after.
@@ -46,6 +47,7 @@ ALIASES: dict[str, Verb] = {
     "rc": Verb.REPLY_CANNED,
     "r": Verb.REPLY, "reply": Verb.REPLY,
     "stats": Verb.STATS,
+    "lacunes": Verb.GAPS, "gaps": Verb.GAPS,
 }
 WITH_TICKET = {Verb.TAKE, Verb.NOTE, Verb.CLOSE, Verb.REOPEN, Verb.ASSIGN, Verb.SHOW,
                Verb.REPLY_CANNED, Verb.REPLY}

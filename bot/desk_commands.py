@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from .hours import age_text, date_text
 from .ledger import AuditEntry, Decision, Ledger
 from .messages import Action, Incoming, RelayToAgent, Reply, StoreNote
+from .reporting.gaps import find_gaps, render_short
 from .texts import say
 from .commands import Command, Verb, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
@@ -246,8 +247,13 @@ def _stats(turn: Turn, command: Command) -> Decision:
     return Decision(actions=(turn.answer(say("tickets.stats", **values)),))
 
 
+def _gaps(turn: Turn, command: Command) -> Decision:
+    return Decision(actions=(turn.answer(render_short(find_gaps(turn.ledger.decisions, terms=turn.desk.terms))),))
+
+
 HANDLERS: dict[Verb, Callable[[Turn, Command], Decision]] = {
     Verb.HELP: _help, Verb.TAKE: _take, Verb.NOTE: _note, Verb.CLOSE: _close, Verb.REOPEN: _reopen,
     Verb.ASSIGN: _assign, Verb.LIST: _list, Verb.SHOW: _show, Verb.CANNED: _canned,
     Verb.REPLY_CANNED: _reply_canned, Verb.REPLY: _reply, Verb.STATS: _stats,
+    Verb.GAPS: _gaps,
 }

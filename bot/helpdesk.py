@@ -83,6 +83,7 @@ class Helpdesk:
         decision = await self.store.desk_turn(
             event_id=incoming.event_id, agent=incoming.sender, reply_to=incoming.reply_to,
             history_of=Desk.history_wanted(incoming.text), with_activity=Desk.stats_wanted(incoming.text),
+            with_decisions=Desk.gaps_wanted(incoming.text),
             decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
         return self._decided(decision)
 

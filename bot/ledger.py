@@ -34,6 +34,7 @@ class Ledger:
     history: tuple[HistoryLine, ...] = ()  # of the ticket a `!ticket N` asks for
     state: dict | None = None  # the agent's conversation state (agent turns only)
     agents_seen: tuple[datetime, ...] = ()  # each agent's last message (only for `!stats`)
+    decisions: tuple = ()  # the decision log's rows still holding words (only for `!lacunes`)
 
     def of_agent(self, agent: UserID) -> list[Ticket]:
         """The agent's tickets, newest first."""

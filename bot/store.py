@@ -290,7 +290,8 @@ class Store:
     async def desk_turn(self, *, decide: Callable[[Ledger], Decision], event_id: str | None = None,
                         agent: str = "", reply_to: str | None = None,
                         history_of: Callable[[TicketNumber | None], TicketNumber | None] | None = None,
-                        with_state: bool = False, with_activity: bool = False) -> Decision | None:
+                        with_state: bool = False, with_activity: bool = False,
+                        with_decisions: bool = False) -> Decision | None:
         """Read the ledger, decide, and write the decision, in ONE write transaction.
 
         `decide` is pure and runs while the transaction holds the write lock, so what it read is
@@ -309,6 +310,8 @@ class Store:
             state = await self.load_state(agent) if with_state else None
             ledger = await ticket_store.load_ledger(db, reply_to=reply_to, history_of=history_of, state=state,
                                                     with_activity=with_activity)
+            if with_decisions:  # `!lacunes`: the logged words, which retention keeps only retention_days
+                ledger = dataclasses.replace(ledger, decisions=tuple(await decision_log.rows(db, None)))
             decision = decide(ledger)
             if decision.state is not None:
                 await db.execute(

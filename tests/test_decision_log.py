@@ -3,7 +3,6 @@ in `faq gaps` and the head of the service in the report, and what retention leav
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,25 +13,14 @@ from bot.config import load_config
 from bot.conversation import build_engine
 from bot.desk import Desk
 from bot.helpdesk import Helpdesk
-from bot.messages import Incoming
 from bot.store import Store
+
+from benchmarks.scripted_run import NullSender, WithVector
 
 ROOT = Path(__file__).parent.parent
 START = datetime(2025, 5, 14, 9, 0, tzinfo=timezone.utc)
 CAMILLE = "@camille.durand:agent.ville.example.fr"
 YANIS = "@yanis.martin:agent.ville.example.fr"
-
-
-@dataclass(frozen=True, kw_only=True)
-class WithVector(Incoming):
-    """An incoming message as the hybrid matcher's edge delivers it: with its sentence vector."""
-
-    vector: np.ndarray | None = None
-
-
-class NullSender:
-    async def send(self, item) -> str | None:
-        return None
 
 
 def config(tmp_path: Path):

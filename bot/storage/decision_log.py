@@ -80,10 +80,12 @@ async def _settle(db: aiosqlite.Connection, agent: str, record: RecordDecision) 
         {"followup": record.settles, "agent": agent, "outcome": outcome, "topic": record.topic})
 
 
-async def rows(db: aiosqlite.Connection, since: datetime) -> list[Logged]:
+async def rows(db: aiosqlite.Connection, since: datetime | None) -> list[Logged]:
+    """From `since` on, oldest first; with None, only the rows still holding their words (any age)."""
+    where, values = ("time >= ?", (since.isoformat(),)) if since else ("text IS NOT NULL", ())
     async with db.execute(
             "SELECT time, agent, outcome, topic, score, followup, text, vector FROM decisions "
-            "WHERE time >= ? ORDER BY id", (since.isoformat(),)) as cursor:
+            f"WHERE {where} ORDER BY id", values) as cursor:
         found = await cursor.fetchall()
     return [Logged(time=datetime.fromisoformat(r[0]), agent=r[1], outcome=r[2], topic=r[3], score=r[4],
                    followup=r[5], text=r[6], vector=r[7]) for r in found]
