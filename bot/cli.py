@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="throwaway local Synapse + bot + scripted conversation (needs the demo extra)")
     demo.add_argument("--config", "-c", type=Path, help="config for FAQ variables (default: config.example.yaml)")
     demo.set_defaults(handler=_demo)
+    report = sub.add_parser("report", help="the head of the service's page: one self-contained HTML file")
+    report.add_argument("--since", type=int, default=30, metavar="DAYS", help="the last DAYS days (default 30)")
+    report.add_argument("--html", type=Path, required=True, metavar="FILE")
+    report.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+    report.set_defaults(handler=_report)
     console = sub.add_parser("console", help="talk to the bot in this terminal, as an agent would")
     console.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
     console.add_argument("--as", dest="name", default="agent", help="the agent's name (its conversation is kept)")
@@ -147,6 +152,15 @@ def _faq_gaps(args: argparse.Namespace) -> int:
     import asyncio
     from .reporting.cli import gaps
     print(asyncio.run(gaps(_config(args), days=args.since, form=args.format)), end="")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    import asyncio
+    from .reporting.cli import report
+    page = asyncio.run(report(_config(args), days=args.since))
+    args.html.write_text(page, encoding="utf-8")
+    print(f"Rapport écrit : {args.html} ({len(page.encode()) // 1024} Ko)")
     return 0
 
 

@@ -35,3 +35,19 @@ async def gaps(config: Config, *, days: int, form: str = "md", now: datetime | N
         await store.close()
     found = find_gaps(rows, terms=terms_of(config), encode=encoder())
     return render_csv(found) if form == "csv" else render_markdown(found, days=days, total=len(rows))
+
+
+async def report(config: Config, *, days: int, now: datetime | None = None) -> str:
+    """The report's HTML over the last `days` days of the store of `config`."""
+    from .report import Feedback, ReportData, build
+    now = now or datetime.now(timezone.utc)
+    store = await Store.open(config.data_dir)
+    try:
+        rows = await store.decisions(now - timedelta(days=days + 1))
+        feedback = [Feedback(helpful=f.helpful, time=f.time) for f in await store.feedback()]
+        tickets = await store.tickets()
+    finally:
+        await store.close()
+    found = find_gaps([r for r in rows if r.time >= now - timedelta(days=config.retention_days)],
+                      terms=terms_of(config), encode=None)  # stored vectors, else the lexicon: a page, not a study
+    return build(ReportData(decisions=rows, feedback=feedback, tickets=tickets, gaps=found), config, now=now, days=days)
