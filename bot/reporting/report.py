@@ -176,7 +176,7 @@ h1 {{ font-size: 1.4em; margin: .2em 0; }} h2 {{ font-size: 1.1em; margin: 1.2em
 .figure {{ flex: 1 1 140px; border: 1px solid #ddd; border-radius: 6px; padding: 8px; }}
 .figure b {{ display: block; font-size: 1.6em; }} .figure span {{ color: #555; font-size: .9em; }}
 svg.chart {{ width: 100%; height: auto; display: block; }}
-table {{ border-collapse: collapse; width: 100%; font-size: .95em; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .95em; table-layout: fixed; }}
 th, td {{ text-align: left; padding: 4px 6px; border-bottom: 1px solid #eee; vertical-align: top;
           overflow-wrap: break-word; }}
 .note, footer {{ color: #666; font-size: .85em; }}
