@@ -144,7 +144,10 @@ def _faq_check(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problème(s) trouvé(s).", file=sys.stderr)
         return 1
-    print(f"OK : {len(knowledge.faq.entries)} entrées, {len(knowledge.flows)} parcours.")
+    from .answering.checkcases import load_cases
+    from .faq import CASES_FILE
+    cases, _ = load_cases(_faq_dir(args, config) / CASES_FILE, {e.id for e in knowledge.faq.entries})
+    print(f"OK : {len(knowledge.faq.entries)} entrées, {len(knowledge.flows)} parcours, {len(cases)} exemples vérifiés.")
     return 0
 
 

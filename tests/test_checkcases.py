@@ -134,3 +134,14 @@ async def test_a_running_bot_tells_the_mediators_room_why_an_edit_was_refused(ho
                "réponse, obtenu la réponse de badge.lost_card" in notice.body
     finally:
         await bot.stop()
+
+
+def test_a_matcher_out_of_reach_is_said_and_does_not_refuse_the_edit(tmp_path, caplog):
+    from bot.answering.checkcases import check
+
+    def unreachable(text):
+        raise ConnectionError("encodeur distant injoignable (127.0.0.1:9)")
+    config, faq = copy(tmp_path)
+    assert check(faq, {"badge.lost_card", "mailbox.full"} | {e.id for e in load_knowledge(config)[0].faq.entries},
+                 unreachable) == []
+    assert "exemples non vérifiés : le moteur de recherche ne répond pas (encodeur distant injoignable" in caplog.text

@@ -129,6 +129,6 @@ def test_lacunes_in_the_mediators_room_is_the_short_list(filled, terms):
     [answer] = [a for a in asyncio.run(ask()) if isinstance(a, Reply) and a.room == "!mediators"]
     lines = answer.text.splitlines()
     assert lines[0].startswith("Lacunes de la FAQ (") and len(lines) <= 7
-    assert any(line.startswith("• 6 × navigo : nouvelle entrée") for line in lines)
+    assert any(line.startswith("• 6 × navigo → nouvelle entrée · proche : ") for line in lines)
     assert not any(text in answer.text for text in scripted_run.LOST_NAVIGO)  # words, never a sentence
     assert lines[-1] == "Le détail, avec des exemples : « helpdesk-bot faq gaps » (rédacteurs de la FAQ)."

@@ -200,7 +200,7 @@ def render_short(gaps: list[Gap], shown: int = 5) -> str:
     lines = [say("authors.gaps_short_title", groups=len(gaps))]
     for gap in gaps[:shown]:
         words = ", ".join(gap.words) or "—"
-        lines.append(say("authors.gaps_short_line", count=gap.count, words=words, action=gap.action,
-                         nearest=_nearest(gap)))
+        nearest = say("authors.gap_near_short", topic=gap.topic, score=round(gap.score or 0)) if gap.topic else "—"
+        lines.append(say("authors.gaps_short_line", count=gap.count, words=words, action=gap.action, nearest=nearest))
     lines.append(say("authors.gaps_short_hint"))
     return "\n".join(lines)
