@@ -114,6 +114,17 @@ class RecordDecision:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PostFile:
+    """Send a file the bot made itself (the weekly report) to `room`, with `caption` as its text."""
+
+    room: RoomID
+    name: str
+    mimetype: str
+    data: str
+    caption: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class FlowEvent:
     """A guided flow started, finished, was cancelled or expired (for logs, console, statistics)."""
 
@@ -176,4 +187,4 @@ class StoreNote:
     source_event: EventID | None = None
 
 
-Action = Union[Reply, OpenTicket, RecordFeedback, RecordDecision, FlowEvent, PostCard, ToMediators, RelayToAgent, StoreNote]
+Action = Union[Reply, OpenTicket, RecordFeedback, RecordDecision, PostFile, FlowEvent, PostCard, ToMediators, RelayToAgent, StoreNote]

@@ -15,7 +15,7 @@ import signal
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from nio import AsyncClient
+from nio import AsyncClient, JoinResponse
 
 from .. import knowledge
 from ..config import Config
@@ -93,6 +93,10 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
         log.warning("no allowed_users nor allowed_domains: the bot accepts invites from anyone")
     since = await store.first_start(datetime.now(timezone.utc))
     config = await ensure_mediators_room(client, store, config)
+    if config.report_room:  # invited before the start: join (joining again is harmless)
+        joined = await client.join(config.report_room)
+        if not isinstance(joined, JoinResponse):
+            log.error("report_room %s: cannot join (%s); invite the bot there", config.report_room, joined)
     helpdesk = Helpdesk(engine=engine, store=store, desk=desk,
                         sender=MatrixSender(client, mediators_room=config.mediators_room, cards=store.card_event))
     bot = MatrixBot(client=client, store=store, helpdesk=helpdesk, config=config, since=since, timing=timing)

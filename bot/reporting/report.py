@@ -78,16 +78,45 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def build(data: ReportData, config: Config, *, now: datetime, days: int) -> str:
+@dataclass(frozen=True, kw_only=True)
+class Headline:
+    """The figures the page opens with, and the weekly post's summary says."""
+
+    first: date
+    last: date
+    messages: int
+    agents: int
+    answered_percent: int
+    tickets: int
+
+
+def headline(data: ReportData, *, now: datetime, days: int) -> Headline:
     today = paris(now).date()
     first = today - timedelta(days=days - 1)
     rows = [r for r in data.decisions if paris(r.time).date() >= first]
+    questions = [r for r in rows if r.outcome in ("answer", "flow", "smalltalk", "clarify", "none", "ticket")]
+    answered = sum(r.outcome in ANSWERED for r in questions)
+    return Headline(first=first, last=today, messages=len(rows), agents=len({r.agent for r in rows}),
+                    answered_percent=round(100 * answered / len(questions)) if questions else 0,
+                    tickets=sum(paris(t.opened_at).date() >= first for t in data.tickets))
+
+
+def summary(data: ReportData, *, now: datetime, days: int) -> str:
+    """Two lines for the weekly post: the period, then the headline figures."""
+    h = headline(data, now=now, days=days)
+    return "\n".join([say("report.post_period", first=h.first.strftime("%d/%m/%Y"), last=h.last.strftime("%d/%m/%Y")),
+                      say("report.post_figures", messages=h.messages, agents=h.agents, percent=h.answered_percent,
+                          tickets=h.tickets)])
+
+
+def build(data: ReportData, config: Config, *, now: datetime, days: int) -> str:
+    h = headline(data, now=now, days=days)
+    today, first = h.last, h.first
+    rows = [r for r in data.decisions if paris(r.time).date() >= first]
     per_day = Counter(paris(r.time).date() for r in rows)
     day_list = _days(first, today)
-    questions = [r for r in rows if r.outcome in ("answer", "flow", "smalltalk", "clarify", "none", "ticket")]
     outcomes = Counter(r.outcome for r in rows)
     topics = Counter(r.topic for r in rows if r.outcome in ANSWERED and r.topic)
-    agents = len({r.agent for r in rows})
     feedback = [f for f in data.feedback if paris(f.time).date() >= first]
     helpful = sum(f.helpful for f in feedback)
     tickets = [t for t in data.tickets if paris(t.opened_at).date() >= first]
@@ -98,15 +127,9 @@ def build(data: ReportData, config: Config, *, now: datetime, days: int) -> str:
                      if t.closed_at and paris(t.closed_at).date() >= first)
     first_reply = [working_time(t.opened_at, t.first_reply_at, config) for t in tickets if t.first_reply_at]
     resolution = [working_time(t.opened_at, t.closed_at, config) for t in tickets if t.closed_at]
-    answered = sum(outcomes[o] for o in ANSWERED)
-
-    summary = [
-        (say("report.messages"), len(rows)), (say("report.agents"), agents),
-        (say("report.answered_share"), f"{round(100 * answered / len(questions)) if questions else 0} %"),
-        (say("report.tickets_opened"), len(tickets)),
-    ]
     sections = [
-        _figures(summary),
+        _figures([(say("report.messages"), h.messages), (say("report.agents"), h.agents),
+                  (say("report.answered_share"), f"{h.answered_percent} %"), (say("report.tickets_opened"), h.tickets)]),
         _section(say("report.per_day"), charts.columns(
             say("report.per_day"), [d.strftime("%d/%m") for d in day_list],
             [(say("report.messages"), [per_day[d] for d in day_list])], every=max(1, len(day_list) // 10))),
