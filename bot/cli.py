@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         if name == "eval":
             p.add_argument("file", type=Path)
             p.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    gaps = faq.add_parser("gaps", help="what the bot could not answer, grouped by meaning")
+    gaps.add_argument("--since", type=int, default=30, metavar="DAYS", help="the last DAYS days (default 30)")
+    gaps.add_argument("--format", choices=("md", "csv"), default="md")
+    gaps.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+    gaps.set_defaults(handler=_faq_gaps, faq=None)
     run = sub.add_parser("run", help="run the bot on Matrix (without -c nor ./config.yaml: the local demo)")
     run.add_argument("--config", "-c", type=Path,
                      help="config file (default: ./config.yaml; without it, or without homeserver in it, the demo)")
@@ -60,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="throwaway local Synapse + bot + scripted conversation (needs the demo extra)")
     demo.add_argument("--config", "-c", type=Path, help="config for FAQ variables (default: config.example.yaml)")
     demo.set_defaults(handler=_demo)
+    report = sub.add_parser("report", help="the head of the service's page: one self-contained HTML file")
+    report.add_argument("--since", type=int, default=30, metavar="DAYS", help="the last DAYS days (default 30)")
+    report.add_argument("--html", type=Path, required=True, metavar="FILE")
+    report.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
+    report.set_defaults(handler=_report)
     console = sub.add_parser("console", help="talk to the bot in this terminal, as an agent would")
     console.add_argument("--config", "-c", type=Path, help="config file (default: config.yaml, else config.example.yaml)")
     console.add_argument("--as", dest="name", default="agent", help="the agent's name (its conversation is kept)")
@@ -230,7 +240,26 @@ def _faq_check(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problème(s) trouvé(s).", file=sys.stderr)
         return 1
-    print(f"OK : {len(knowledge.faq.entries)} entrées, {len(knowledge.flows)} parcours.")
+    from .answering.checkcases import load_cases
+    from .answering.faq import CASES_FILE
+    cases, _ = load_cases(_faq_dir(args, config) / CASES_FILE, {e.id for e in knowledge.faq.entries})
+    print(f"OK : {len(knowledge.faq.entries)} entrées, {len(knowledge.flows)} parcours, {len(cases)} exemples vérifiés.")
+    return 0
+
+
+def _faq_gaps(args: argparse.Namespace) -> int:
+    import asyncio
+    from .reporting.cli import gaps
+    print(asyncio.run(gaps(_config(args), days=args.since, form=args.format)), end="")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    import asyncio
+    from .reporting.cli import report
+    page = asyncio.run(report(_config(args), days=args.since))
+    args.html.write_text(page, encoding="utf-8")
+    print(f"Rapport écrit : {args.html} ({len(page.encode()) // 1024} Ko)")
     return 0
 
 

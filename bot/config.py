@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "device_name": "helpdesk-bot",
     "data_dir": "data",
     "mediators_room": None,
+    "report_room": None,
     "mediators": [],
     "mediators_from_room": False,
     "allowed_domains": [],
@@ -104,6 +105,7 @@ class Config:
     device_name: str
     data_dir: Path
     mediators_room: str | None
+    report_room: str | None  # where the weekly report goes (helpdesk-bot report, as an HTML file)
     mediators: tuple[str, ...]
     mediators_from_room: bool
     allowed_domains: tuple[str, ...]
@@ -164,6 +166,7 @@ def config_from_dict(data: dict[str, Any], *, base: Path, name: str = "config") 
         device_name=_str(merged, "device_name", name),
         data_dir=base / _str(merged, "data_dir", name),
         mediators_room=_opt_str(merged, "mediators_room", name),
+        report_room=_opt_str(merged, "report_room", name),
         mediators=_str_list(merged, "mediators", name),
         mediators_from_room=bool(merged["mediators_from_room"]),
         allowed_domains=tuple(d.lower() for d in _str_list(merged, "allowed_domains", name)),

@@ -115,7 +115,8 @@ class Helpdesk:
         decision = await self.store.desk_turn(
             event_id=incoming.event_id, agent=incoming.sender, reply_to=incoming.reply_to,
             history_of=Desk.history_wanted(incoming.text), with_activity=Desk.stats_wanted(incoming.text),
-            search=Desk.search_wanted(incoming.text), decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
+            search=Desk.search_wanted(incoming.text), with_decisions=Desk.gaps_wanted(incoming.text),
+            decide=lambda ledger: desk.mediator_turn(ledger, incoming, room))
         return self._decided(decision)
 
     async def mediator_joined(self, *, event_id: str, user: str, name: str | None, now: datetime) -> bool:

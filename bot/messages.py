@@ -111,6 +111,41 @@ class RecordFeedback:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordDecision:
+    """What the engine made of one message, for the decision log: written by the store, never sent.
+
+    `outcome`: answer | clarify | none | flow | ticket | smalltalk (the matcher was asked), or
+    flow_step | reply (a flow's slot, an answer to the bot's last question). `settles` is what this
+    message did to the bot's last question: helpful | rejected (after an answer), picked | unpicked
+    (after a clarification); the store marks that earlier decision with it, which is how
+    `faq gaps` finds the answers that did not help and the choices nobody took.
+    `text` and `vector` (float32 bytes) only for messages the matcher read: a flow's slot
+    (a date, a badge number) is nobody's gap and stays out of the log.
+    """
+
+    agent: UserID
+    time: datetime
+    outcome: str
+    topic: str | None = None
+    score: float | None = None
+    second: float | None = None
+    settles: str | None = None
+    text: str | None = None
+    vector: bytes | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostFile:
+    """Send a file the bot made itself (the weekly report) to `room`, with `caption` as its text."""
+
+    room: RoomID
+    name: str
+    mimetype: str
+    data: str
+    caption: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class FlowEvent:
     """A guided flow started, finished, was cancelled or expired (for logs, console, statistics)."""
 
@@ -204,5 +239,5 @@ class Redact:
     room: RoomID | None = None
 
 
-Action = Union[Reply, OpenTicket, RecordFeedback, FlowEvent, PostCard, ToMediators, RelayToAgent, StoreNote,
-               ShowMyData, EraseAgentData, Redact]
+Action = Union[Reply, OpenTicket, RecordFeedback, RecordDecision, PostFile, FlowEvent, PostCard, ToMediators,
+               RelayToAgent, StoreNote, ShowMyData, EraseAgentData, Redact]

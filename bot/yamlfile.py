@@ -12,6 +12,7 @@ integer of 5,000 digits).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -130,12 +131,10 @@ def load_text(text: str, name: str) -> tuple[Any, list[Problem]]:
     except Refused as exc:
         return None, [Problem(file=name, line=exc.line, message=exc.message)]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        reason = exc.problem or str(exc)
-        return None, [Problem(file=name, line=line, message=f"YAML invalide : {reason}")]
+        line, message = explain(exc, text.splitlines())
+        return None, [Problem(file=name, line=line, message=message)]
     except yaml.YAMLError as exc:
-        return None, [Problem(file=name, line=1, message=f"YAML invalide : {exc}")]
+        return None, [Problem(file=name, line=1, message=f"fichier illisible : {exc}")]
 
 
 def load_file(path: Path) -> tuple[Any, list[Problem]]:
@@ -154,3 +153,110 @@ def _too_big(name: str, size: int) -> Problem:
     megabytes = f"{size / 1e6:.1f}".replace(".", ",")
     return Problem(file=name, line=1, message=f"fichier trop gros ({megabytes} Mo, au plus {MAX_BYTES // 1_000_000} Mo) : "
                                               "découpez-le en plusieurs fichiers")
+# --- the parser's English, said in French to someone who edits a text file, with the fix
+
+GENERIC = ("mise en forme illisible à partir d'ici : vérifiez le décalage (espaces), les « - » et les « : » "
+           "de cette ligne et de la précédente")
+
+
+def explain(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:
+    """(line, French sentence); a case this module did not foresee still gets the plain general advice."""
+    try:
+        return _explain(exc, lines)
+    except (IndexError, ValueError, AttributeError):
+        mark = exc.problem_mark or exc.context_mark
+        return (mark.line + 1 if mark else 1), GENERIC
+
+
+def _explain(exc: yaml.MarkedYAMLError, lines: list[str]) -> tuple[int, str]:
+    """(line, French sentence) for a syntax error: what is wrong on that line and how to mend it.
+
+    The parser reports where it gave up, which is often one line after the mistake; each case
+    below points at the line to edit instead, as an author would look for it.
+    """
+    problem = exc.problem or ""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    context_line = exc.context_mark.line + 1 if exc.context_mark else line
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in problem or "\t" in text:
+        return line, ("tabulation dans le décalage : remplacez-la par des espaces "
+                      "(2 espaces par niveau, comme les lignes voisines)")
+    if "clé en double" in problem:
+        return line, f"{problem} : gardez une seule fois cette clé dans l'entrée"
+    if "mapping values are not allowed" in problem:
+        return _colon(line, text, mark.column if mark else 0, lines)
+    if "could not find expected ':'" in problem:
+        return context_line, ("ligne sans « - » ni « : » : dans une liste, chaque élément commence par « - » "
+                              f"(par exemple « - {_line(lines, context_line).strip()} »), "
+                              "ailleurs écrivez « clé: valeur »")
+    if "while scanning a quoted scalar" in (exc.context or ""):
+        return context_line, ("guillemet ouvert et jamais refermé : ajoutez le guillemet fermant à la fin du "
+                              "texte, ou retirez celui du début")
+    if "cannot start any token" in problem or "undefined alias" in problem:
+        char = _value(text)[:1] if "alias" in problem else problem.split("'")[1]
+        return line, (f"un texte ne peut pas commencer par « {char} » : mettez tout le texte entre guillemets, "
+                      f"par exemple « {_quoted(text)} »")
+    if "flow sequence" in (exc.context or "") or "flow mapping" in (exc.context or ""):
+        bracket = "[" if "sequence" in (exc.context or "") else "{"
+        return context_line, (f"« {bracket} » ouvert et jamais refermé : si « {bracket} » fait partie du texte, "
+                              f"mettez tout le texte entre guillemets, par exemple « {_quoted(_line(lines, context_line))} »")
+    if "<block sequence start>" in problem:
+        return line, _misaligned(line, lines, dash=True)
+    if "<block mapping start>" in problem:
+        return line, _misaligned(line, lines, dash=False)
+    if "found '?'" in problem:
+        return line, ("il manque un « - » : cette ligne est au niveau des « - » de la liste ; commencez-la par "
+                      "« - » pour un nouvel élément, ou décalez-la comme les clés de l'élément au-dessus")
+    if "found '<scalar>'" in problem and _value(text)[:1] in ("{", "[", '"', "'"):
+        return line, (f"un texte qui commence par « {_value(text)[:1]} » doit être entièrement entre guillemets : "
+                      f"écrivez « {_quoted(text)} »")
+    if "end of stream" in problem:
+        return context_line, "le fichier s'arrête au milieu d'un texte ou d'une liste : vérifiez la fin du fichier"
+    return line, GENERIC
+
+
+def _colon(line: int, text: str, column: int, lines: list[str]) -> tuple[int, str]:
+    """A second « : » on a line is a text that needs quotes; a lone key pushed right is indentation."""
+    before = text[:column]
+    if ": " in before.lstrip().removeprefix("- "):
+        return line, ("« : » au milieu d'un texte : mettez le texte entre guillemets, "
+                      f"par exemple « {_quoted(text)} »")
+    return line, _misaligned(line, lines, dash=False)
+
+
+def _misaligned(line: int, lines: list[str], *, dash: bool) -> str:
+    """Point at the nearest line above of the same kind (a « - » item, or a key), with its indentation."""
+    here = _line(lines, line)
+    for number in range(line - 1, 0, -1):
+        above = _line(lines, number)
+        if not above.strip() or above.lstrip().startswith("#"):
+            continue
+        if above.lstrip().startswith("- ") == dash and len(_indent(above)) != len(_indent(here)):
+            what = "le « - »" if dash else "la clé"
+            return (f"décalage incorrect : {what} de cette ligne a {len(_indent(here))} espace(s) devant ; "
+                    f"alignez-la sur la ligne {number} ({len(_indent(above))} espaces)")
+    return "décalage incorrect : alignez cette ligne sur les lignes du même niveau (même nombre d'espaces)"
+
+
+def _line(lines: list[str], number: int) -> str:
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _indent(text: str) -> str:
+    return text[:len(text) - len(text.lstrip(" "))]
+
+
+def _value(text: str) -> str:
+    """The text of `key: text` or `- text`, as the author typed it."""
+    item = text.strip().removeprefix("- ")
+    key, colon, rest = item.partition(":")
+    return rest.strip() if colon and re.fullmatch(r"[A-Za-z_]+", key) else item
+
+
+def _quoted(text: str) -> str:
+    """The line as it should be written: its text in double quotes (single if it holds double ones)."""
+    value = _value(text)
+    head = text.strip()[:len(text.strip()) - len(value)].rstrip()
+    quote = "'" if '"' in value else '"'
+    return f"{head} {quote}{value}{quote}".strip()

@@ -212,18 +212,18 @@ async def test_one_entry_covers_a_new_table_a_full_text_index_and_a_pseudonymous
     async with store.transaction() as db:
         await db.execute("CREATE VIRTUAL TABLE search USING fts5(ticket UNINDEXED, text)")
         await db.execute("INSERT INTO search (ticket, text) SELECT ticket, text FROM ticket_messages")
-        await db.execute("CREATE TABLE decisions (agent TEXT, text TEXT, vector BLOB)")
-        await db.execute("INSERT INTO decisions VALUES (pseudonym(?), ?, ?), (pseudonym(?), ?, ?)",
+        await db.execute("CREATE TABLE later_log (agent TEXT, text TEXT, vector BLOB)")
+        await db.execute("INSERT INTO later_log VALUES (pseudonym(?), ?, ?), (pseudonym(?), ?, ?)",
                          (JEAN, f"badgeuse {MARKER}", MARKER.encode(), ANNE, ANNE_MARKER, b"\0"))
     monkeypatch.setattr(erasure, "PLACES", (
         *erasure.PLACES,
         erasure.Place(table="search", ticket="ticket", after=("INSERT INTO search (search) VALUES ('optimize')",)),
-        erasure.Place(table="decisions", agent="agent", pseudonymous=True)))
+        erasure.Place(table="later_log", agent="agent", pseudonymous=True)))
     await store.checkpoint()
     assert MARKER.encode() in _files(tmp_path / "data")
 
     erased = await store.forget(JEAN, T + timedelta(days=1), "admin:test")
-    assert erased.rows["search"] > 0 and erased.rows["decisions"] == 1
+    assert erased.rows["search"] > 0 and erased.rows["later_log"] == 1
     raw = _files(tmp_path / "data")
     assert MARKER.encode() not in raw and ANNE_MARKER.encode() in raw  # 'optimize' rewrote the index's segments
     [(anne,)] = await _rows(store, "SELECT COUNT(*) FROM search WHERE search MATCH 'brontosaurix'")

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS: list[tuple[str, tuple[str, ...]]] = [  # highest first
     ("drivers", ("bot.cli", "bot.console", "bot.demo")),
     ("matrix", ("bot.matrix",)),
+    ("reporting", ("bot.reporting",)),
     ("helpdesk", ("bot.helpdesk",)),
     ("storage", ("bot.storage",)),
     ("desk", ("bot.desk",)),

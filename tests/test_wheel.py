@@ -55,4 +55,4 @@ def test_the_wheel_carries_its_data_and_checks_the_faq(tmp_path: Path):
     done = subprocess.run([str(venv / "bin" / "helpdesk-bot"), "faq", "check", "-c", "config.yaml"],
                           cwd=outside, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.fullmatch(r"OK : \d+ entrées, [1-9]\d* parcours\.\n", done.stdout), done.stdout
+    assert re.fullmatch(r"OK : \d+ entrées, [1-9]\d* parcours, [1-9]\d* exemples vérifiés\.\n", done.stdout), done.stdout

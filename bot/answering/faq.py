@@ -8,6 +8,7 @@ faq/lexique.yaml is not an entry file: bot/answering/lexicon.py reads it.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,8 +21,9 @@ from ..yamlfile import Mapping, Sequence, load_file, load_text
 KINDS = {"reponse": "answer", "parcours": "flow", "mediateur": "escalate", "politesse": "smalltalk"}
 ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse", "reponse_en"}
 LEXICON_FILE = "lexique.yaml"
+CASES_FILE = "exemples-a-verifier.yaml"  # the authors' safety net (bot/answering/checkcases.py), not entries
 CATALOGUE = Path(__file__).parent / "topics.yaml"
-VARIABLE = re.compile(r"\{([^{}]*)\}")
+VARIABLE = re.compile(r"\{([\w.]*)\}")  # a name: "{ouvert le soir}" is a lone brace, not a variable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,6 +67,45 @@ def unknown_variables(text: str, variables: dict[str, str]) -> list[str]:
     return [name for name in VARIABLE.findall(text) if name not in variables]
 
 
+def template_problems(text: str, variables: dict[str, str]) -> list[tuple[str, str]]:
+    """(the words to find the line by, French problem) for each unknown `{name}`, lone `{` or lone `}`:
+    the agent would otherwise read the braces raw."""
+    found = []
+    for name in unknown_variables(text, variables):
+        close = difflib.get_close_matches(name, list(variables), n=1)
+        hint = f"vouliez-vous dire « {{{close[0]}}} » ? sinon, ajoutez" if close else "ajoutez"
+        found.append((f"{{{name}}}", f"variable inconnue « {{{name}}} » : {hint}-la sous « variables: » "
+                                     "dans la configuration"))
+    return found + lone_braces(text)
+
+
+def lone_braces(text: str) -> list[tuple[str, str]]:
+    """A `{` or `}` that is not part of a `{name}`: (the words around it, French problem)."""
+    paired = {i for m in VARIABLE.finditer(text) for i in (m.start(), m.end() - 1)}
+    found = []
+    for index, char in enumerate(text):
+        if char == "{" and index not in paired:
+            found.append(_lone("{" + re.match(r"(\w+(\.\w+)*)?", text[index + 1:])[0], "{", "}"))
+        elif char == "}" and index not in paired:
+            found.append(_lone(re.search(r"(\w+(\.\w+)*)?$", text[:index])[0] + "}", "}", "{"))
+    return found
+
+
+def _lone(word: str, brace: str, other: str) -> tuple[str, str]:
+    name = word.strip("{}")
+    fixed = f"{{{name}}}" if name else "{nom_de_variable}"
+    return word, (f"accolade « {brace} » sans « {other} » dans « {word} » : écrivez « {fixed} » pour une "
+                  "variable de la configuration, ou retirez l'accolade")
+
+
+def text_line(lines: list[str], start: int, words: str) -> int:
+    """The line, from `start` on, where `words` are: a problem inside a long answer points at its own line."""
+    for number in range(max(start, 1), len(lines) + 1):
+        if words in lines[number - 1]:
+            return number
+    return start
+
+
 def catalogue_topics(path: Path = CATALOGUE) -> dict[str, str]:
     """Topic id -> kind (answer, flow, escalate, smalltalk) from the catalogue."""
     data, problems = load_file(path)
@@ -85,20 +126,31 @@ def catalogue_titles(path: Path = CATALOGUE) -> dict[str, str]:
 def load_faq(faq_dir: Path, variables: dict[str, str],
              catalogue: dict[str, str] | None = None) -> tuple[Faq, list[Problem]]:
     """Load every faq/*.yaml; return the entries and every problem found (never raises)."""
-    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name != LEXICON_FILE)
+    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name not in (LEXICON_FILE, CASES_FILE))
     if not files:
         return Faq(()), [Problem(file=str(faq_dir), line=1, message="aucun fichier .yaml de FAQ dans ce dossier")]
     entries: list[Entry] = []
     problems: list[Problem] = []
+    unread = []  # files that did not parse: the topics they name are not missing, only unreadable
     for path in files:
         data, parse_problems = load_file(path)
         problems += parse_problems
-        if not parse_problems:
-            found, found_problems = _entries_of(data, str(path), variables)
+        if parse_problems:
+            unread.append(_text(path))
+        else:
+            found, found_problems = _entries_of(data, str(path), variables, _text(path).splitlines())
             entries += found
             problems += found_problems
-    problems += _check_ids(entries, catalogue if catalogue is not None else catalogue_topics(), str(faq_dir))
+    problems += _check_ids(entries, catalogue if catalogue is not None else catalogue_topics(), str(faq_dir),
+                           "\n".join(unread))
     return Faq(tuple(entries)), problems
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def load_faq_text(text: str, variables: dict[str, str], name: str = "faq.yaml") -> tuple[Faq, list[Problem]]:
@@ -106,11 +158,12 @@ def load_faq_text(text: str, variables: dict[str, str], name: str = "faq.yaml") 
     data, problems = load_text(text, name)
     if problems:
         return Faq(()), problems
-    entries, problems = _entries_of(data, name, variables)
+    entries, problems = _entries_of(data, name, variables, text.splitlines())
     return Faq(tuple(entries)), problems + _check_ids(entries, {}, name)
 
 
-def _entries_of(data: Any, name: str, variables: dict[str, str]) -> tuple[list[Entry], list[Problem]]:
+def _entries_of(data: Any, name: str, variables: dict[str, str],
+                lines: list[str]) -> tuple[list[Entry], list[Problem]]:
     if not isinstance(data, Mapping) or "entrees" not in data:
         return [], [Problem(file=name, line=getattr(data, "line", 1) or 1,
                             message="le fichier doit commencer par « entrees: » suivi de la liste des entrées")]
@@ -122,14 +175,15 @@ def _entries_of(data: Any, name: str, variables: dict[str, str]) -> tuple[list[E
         return [], problems + [Problem(file=name, line=data.line_of("entrees"), message="« entrees » doit être une liste (lignes commençant par « - »)")]
     entries = []
     for index, item in enumerate(items):
-        entry, entry_problems = _entry(item, name, items.line_of(index), variables)
+        entry, entry_problems = _entry(item, name, items.line_of(index), variables, lines)
         problems += entry_problems
         if entry:
             entries.append(entry)
     return entries, problems
 
 
-def _entry(item: Any, name: str, line: int, variables: dict[str, str]) -> tuple[Entry | None, list[Problem]]:
+def _entry(item: Any, name: str, line: int, variables: dict[str, str],
+           lines: list[str]) -> tuple[Entry | None, list[Problem]]:
     def problem(key: str | None, message: str) -> Problem:
         return Problem(file=name, line=item.line_of(key) if key else line, message=message)
 
@@ -148,8 +202,10 @@ def _entry(item: Any, name: str, line: int, variables: dict[str, str]) -> tuple[
         problems.append(problem("reponse", "« reponse » est vide"))
     elif answer is None and kind in ("answer", "smalltalk"):
         problems.append(problem(None, "« reponse » manquante (obligatoire pour les types reponse et politesse)"))
-    for var in unknown_variables(answer or "", variables):
-        problems.append(problem("reponse", f"variable inconnue « {{{var}}} » : ajoutez-la sous « variables: » dans la configuration"))
+    if isinstance(answer, str):
+        start = item.line_of("reponse")
+        problems += [Problem(file=name, line=text_line(lines, start, where), message=message)
+                     for where, message in template_problems(answer, variables)]
     problems += _english_problems(item, answer, variables, problem)
     if kind == "flow" and not isinstance(item.get("parcours"), str):
         problems.append(problem(None, "« parcours » manquant : une entrée de type parcours doit nommer son parcours"))
@@ -193,13 +249,22 @@ def _str_list(item: Mapping, key: str, problem, problems: list[Problem]) -> tupl
         return ()
     bad = [i for i, v in enumerate(value) if not isinstance(v, (str, int)) or not str(v).strip()]
     for i in bad:
-        problems.append(Problem(file=problem(key, "").file, line=value.line_of(i), message=f"« {key} » : élément vide ou invalide"))
+        message = (f"« {key} » : cet élément contient « : » suivi d'un espace ; mettez-le entre guillemets, "
+                   f'par exemple « - "{_as_typed(value[i])}" »' if isinstance(value[i], dict) and len(value[i]) == 1
+                   else f"« {key} » : élément vide ou invalide")
+        problems.append(Problem(file=problem(key, "").file, line=value.line_of(i), message=message))
     if not value:
         problems.append(problem(key, f"« {key} » est une liste vide"))
     return tuple(str(v).strip() for i, v in enumerate(value) if i not in bad)
 
 
-def _check_ids(entries: list[Entry], catalogue: dict[str, str], where: str) -> list[Problem]:
+def _as_typed(item: dict) -> str:
+    """`- badge perdu: que faire` read back as the author wrote it."""
+    ((key, value),) = item.items()
+    return f"{key}: {value}" if value is not None else f"{key}:"
+
+
+def _check_ids(entries: list[Entry], catalogue: dict[str, str], where: str, unread: str = "") -> list[Problem]:
     problems, seen = [], {}
     for entry in entries:
         if entry.id in seen:
@@ -214,6 +279,6 @@ def _check_ids(entries: list[Entry], catalogue: dict[str, str], where: str) -> l
             french = {v: k for k, v in KINDS.items()}[expected]
             problems.append(Problem(file=entry.file, line=entry.line, message=f"« {entry.id} » doit être de type « {french} »"))
     for topic in catalogue:
-        if topic not in seen:
+        if topic not in seen and topic not in unread:
             problems.append(Problem(file=where, line=1, message=f"sujet du catalogue « {topic} » sans entrée dans la FAQ"))
     return problems

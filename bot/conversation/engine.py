@@ -36,7 +36,8 @@ from .knowledge import Knowledge, load_knowledge
 from .language import follow
 from ..answering.lexicon import surface
 from ..answering.matching import Decision
-from ..messages import Action, EraseAgentData, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply, ShowMyData
+from ..messages import (Action, EraseAgentData, FlowEvent, Incoming, OpenTicket, RecordDecision, RecordFeedback, Reply,
+                        ShowMyData)
 from ..texts import language, say, speaking
 
 MAX_CHARS = 2000         # longer messages are read up to here: nobody types more on a phone
@@ -44,6 +45,7 @@ HUMAN_TOPIC = "help.human"
 GREETING_TOPIC = "smalltalk.greeting"
 PICK_SCORE = 80          # words naming an offered topic: how close to its title they must be
 PICK_MARGIN = 10
+OUTCOMES = {"answer": "answer", "flow": "flow", "escalate": "ticket", "smalltalk": "smalltalk"}  # entry kind -> logged
 
 def build_engine(config: Config) -> Engine:
     """The engine over the FAQ and flows of `config`; a broken FAQ stops the start (DataError)."""
@@ -67,16 +69,65 @@ class Engine:
         current = replace(before, last_seen=turn.now, language=follow(before.language, turn.text),
                           transcript=transcript.add_agent(before.transcript, turn.now, turn.text))
         with speaking(current.language):  # the bot's sentences, in the agent's language (bot/texts.py)
-            return self._turn(current, turn)
+            return self._turn(before, current, turn)
 
-    def _turn(self, current: ConversationState, turn: Turn) -> tuple[dict, list[Action]]:
+    def _turn(self, before: ConversationState, current: ConversationState, turn: Turn) -> tuple[dict, list[Action]]:
         current, notices = self._expire(current, turn)
         current, actions = self._route(current, turn)
         if current.last_topic_at != turn.now:  # a follow-up is the message right after an answer, not later
             current = replace(current, last_topic=None, last_topic_at=None)
         said = notices + actions
         current = replace(current, transcript=transcript.add_replies(current.transcript, turn.now, said))
-        return current.to_dict(), self._welcome(turn) + said
+        return current.to_dict(), self._welcome(turn) + self._logged(said, turn, before.pending, before, current)
+
+    # --- the decision log (one RecordDecision per message, last)
+
+    def _logged(self, said: list[Action], turn: Turn, asked: Pending | None, before: ConversationState,
+                after: ConversationState) -> list[Action]:
+        """`said` with exactly one RecordDecision at the end, telling what became of the last question."""
+        records = [a for a in said if isinstance(a, RecordDecision)]
+        rest = [a for a in said if not isinstance(a, RecordDecision)]
+        record = records[0] if records else self._plain_record(turn, rest, before, after)
+        if record.settles is None:
+            record = replace(record, settles=self._settles(rest, asked, after))
+        return [*rest, record]
+
+    @staticmethod
+    def _settles(said: list[Action], asked: Pending | None, after: ConversationState) -> str | None:
+        feedback = next((a for a in said if isinstance(a, RecordFeedback)), None)
+        if feedback is not None:
+            return "helpful" if feedback.helpful else "rejected"
+        if asked is not None and asked.kind == "clarify" and after.pending != asked:
+            return "unpicked"  # something else than one of the offered topics (a pick says "picked" itself)
+        return None
+
+    def _plain_record(self, turn: Turn, said: list[Action], before: ConversationState,
+                      after: ConversationState) -> RecordDecision:
+        """A message the matcher did not decide: a request for a person, a flow's slot, an answer to the bot."""
+        ticket = next((a for a in said if isinstance(a, OpenTicket)), None)
+        feedback = next((a for a in said if isinstance(a, RecordFeedback)), None)
+        flow = before.flow or after.flow
+        if feedback is not None:
+            return self._record(turn, "reply", topic=feedback.topic)
+        if ticket is not None:
+            return self._record(turn, "ticket", topic=ticket.topic)
+        if flow is not None:
+            return self._record(turn, "flow_step", topic=flow.entry)
+        return self._record(turn, "reply")
+
+    def _record(self, turn: Turn, outcome: str, *, topic: str | None = None, decision=None,
+                settles: str | None = None) -> RecordDecision:
+        """With a matcher's decision, the message's words and vector go in too (erased at retention)."""
+        if decision is None:
+            return RecordDecision(agent=turn.incoming.sender, time=turn.now, outcome=outcome, topic=topic,
+                                  settles=settles)
+        vector = getattr(turn.incoming, "vector", None)
+        scores = [c.score for c in decision.candidates[:2]]
+        return RecordDecision(
+            agent=turn.incoming.sender, time=turn.now, outcome=outcome,
+            topic=decision.top.id if decision.top else None, score=scores[0] if scores else None,
+            second=scores[1] if len(scores) > 1 else None, text=turn.text,
+            vector=None if vector is None else vector.astype("<f4").tobytes())
 
     # --- before reading the message
 
@@ -224,7 +275,8 @@ class Engine:
         entry = self.knowledge.faq.get(chosen) if chosen else None
         if entry is None:
             return None
-        return self.entry(replace(state, pending=None), turn, entry)
+        state, actions = self.entry(replace(state, pending=None), turn, entry)
+        return state, [*actions, self._record(turn, OUTCOMES[entry.kind], topic=entry.id, settles="picked")]
 
     def _named(self, text: str, options: tuple[str, ...]) -> str | None:
         """The offered topic the agent's words point to ("le badge perdu"), if one clearly stands out."""
@@ -245,13 +297,13 @@ class Engine:
     def _question(self, state: ConversationState, turn: Turn) -> Result:
         decision = self._in_context(state, turn, self.knowledge.matcher.decide(turn.text))
         entries = [e for e in (self.knowledge.faq.get(c.id) for c in decision.candidates) if e is not None]
-        if decision.kind == "answer" and entries:
-            return self.entry(state, turn, entries[0])
         if decision.kind == "clarify" and len(entries) > 1:
-            return self._clarify(state, turn, entries)
-        if decision.kind == "clarify" and entries:
-            return self.entry(state, turn, entries[0])
-        return self._no_match(state, turn)
+            (state, actions), outcome = self._clarify(state, turn, entries), "clarify"
+        elif decision.kind in ("answer", "clarify") and entries:
+            (state, actions), outcome = self.entry(state, turn, entries[0]), OUTCOMES[entries[0].kind]
+        else:
+            (state, actions), outcome = self._no_match(state, turn), "none"
+        return state, [*actions, self._record(turn, outcome, decision=decision)]
 
     def _in_context(self, state: ConversationState, turn: Turn, decision: Decision) -> Decision:
         """A short message right after an answer is read as its follow-up (bot/followup.py)."""

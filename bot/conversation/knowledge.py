@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..answering import checkcases
 from ..config import Config
 from ..errors import Problem
 from ..answering.faq import LEXICON_FILE, Faq, load_faq
 from .flows import Flow, load_flows
 from ..answering.lexicon import Lexicon, load_lexicon
 from ..answering.matching import Matcher
+from ..texts import say
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,17 @@ def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path 
         problems.append(Problem(file=str(lexicon_path), line=1, message="lexique introuvable"))
     flows, flow_problems = load_flows(flows_dir, config.variables)
     problems += flow_problems
-    problems += _check_flow_links(faq, flows)
-    return Knowledge(faq=faq, flows=flows, matcher=Matcher(faq, lexicon, config.thresholds)), problems
+    unread = {Path(p.file).stem for p in flow_problems}  # a flow with a problem is not also "introuvable"
+    problems += _check_flow_links(faq, flows, unread)
+    matcher = Matcher(faq, lexicon, config.thresholds)
+    if not problems:  # the authors' cases, once the files themselves are right (faq/exemples-a-verifier.yaml)
+        problems += checkcases.check(faq_dir, {e.id for e in faq.entries}, matcher.decide)
+    return Knowledge(faq=faq, flows=flows, matcher=matcher), problems
 
 
-def _check_flow_links(faq: Faq, flows: dict[str, Flow]) -> list[Problem]:
+def _check_flow_links(faq: Faq, flows: dict[str, Flow], unread: set[str]) -> list[Problem]:
     return [Problem(file=e.file, line=e.line, message=f"parcours « {e.flow} » introuvable dans flows/")
-            for e in faq.entries if e.kind == "flow" and e.flow not in flows]
+            for e in faq.entries if e.kind == "flow" and e.flow not in flows and e.flow not in unread]
 
 
 def signature(config: Config) -> tuple[tuple[str, int, int], ...]:
@@ -59,16 +65,30 @@ def signature(config: Config) -> tuple[tuple[str, int, int], ...]:
 
 
 def reload(config: Config, current: Knowledge, log) -> Knowledge:
-    """Load the edited files; on any problem keep serving `current` and tell the admin where.
+    return reload_checked(config, current, log)[0]
 
-    An admin's typo in faq/ must never take the assistance line down: the log says
-    `file:line: message` for each problem and that the previous version stays in service.
+
+def reload_checked(config: Config, current: Knowledge, log) -> tuple[Knowledge, list[Problem]]:
+    """Load the edited files; on any problem keep serving `current` and say where (log, and the
+    problems for the mediators' room: see `rejection_notice`).
+
+    An admin's typo in faq/, or an edit that breaks one of the authors' cases, must never take
+    the assistance line down: the previous version stays in service.
     """
     fresh, problems = load_knowledge(config)
     if problems or not fresh.faq.entries:
         for problem in problems:
             log.error("FAQ/flows: %s", problem)
         log.error("FAQ/flows edit rejected (%d problem(s)): the bot keeps the last good version", len(problems))
-        return current
+        return current, problems or [Problem(file=str(config.faq_dir), line=1, message="aucune entrée")]
     log.info("FAQ/flows reloaded: %d entries, %d flows", len(fresh.faq.entries), len(fresh.flows))
-    return fresh
+    return fresh, []
+
+
+def rejection_notice(problems: list[Problem], shown: int = 5) -> str:
+    """What the mediators' room reads when an edit is refused: the first problems, file:line."""
+    lines = [say("authors.reload_rejected", count=len(problems))]
+    lines += [say("authors.reload_problem", problem=p) for p in problems[:shown]]
+    if len(problems) > shown:
+        lines.append(say("authors.reload_more", count=len(problems) - shown))
+    return "\n".join(lines)

@@ -32,6 +32,7 @@ class Verb(str, Enum):
     STATS = "stats"
     MINE = "mine"
     SEARCH = "search"
+    GAPS = "gaps"
 
 
 # Typed words (lower case, no accents) -> verb: the README's French names, the forms a mediator
@@ -53,6 +54,7 @@ ALIASES: dict[str, Verb] = {
     "rc": Verb.REPLY_CANNED,
     "r": Verb.REPLY, "repondre": Verb.REPLY, "reply": Verb.REPLY,
     "stats": Verb.STATS, "statistiques": Verb.STATS,
+    "lacunes": Verb.GAPS, "gaps": Verb.GAPS,
 }
 WITH_TICKET = {Verb.TAKE, Verb.NOTE, Verb.CLOSE, Verb.REOPEN, Verb.ASSIGN, Verb.SHOW,
                Verb.REPLY_CANNED, Verb.REPLY}

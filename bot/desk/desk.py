@@ -27,10 +27,11 @@ from .room import MediatorsRoom
 from .hours import age_text, paris, when_text
 from .ledger import AuditEntry, Decision, Ledger
 from ..answering.lexicon import surface
-from ..messages import Action, Incoming, OpenTicket, PostCard, Reply, ToMediators
+from ..messages import Action, Incoming, OpenTicket, PostCard, RecordDecision, Reply, ToMediators
 from ..texts import say, speaking, words
 from .commands import Verb, parse_command
 from ..answering.faq import catalogue_titles
+from ..answering.gaps import Terms
 from .tickets import (Status, Ticket, TicketNumber, agent_wrote, autoclose, card_text, display_name,
                       needs_reminder, new_ticket, waited)
 
@@ -47,10 +48,12 @@ def _about_own_data(state: dict | None, text: str) -> bool:
 class Desk:
     """Holds what does not change between turns (config, canned replies); every method is pure."""
 
-    def __init__(self, config: Config, canned: dict[str, str] | None = None, titles: dict[str, str] | None = None):
+    def __init__(self, config: Config, canned: dict[str, str] | None = None, titles: dict[str, str] | None = None,
+                 terms: Terms | None = None):
         self.config = config
         self.canned = dict(canned or {})
         self.titles = dict(catalogue_titles() if titles is None else titles)  # topic id -> what agents read
+        self.terms = terms or Terms()  # how `!lacunes` groups messages without vectors (the lexicon's words)
 
     def topic_title(self, ticket: Ticket) -> str:
         """What an agent reads for a ticket's topic: its title, never an id like badge.forgot_punch."""
@@ -59,7 +62,12 @@ class Desk:
     # --- the agent's side
 
     def agent_turn(self, ledger: Ledger, incoming: Incoming, engine: EngineTurn) -> Decision:
-        return replace(self._agent_turn(ledger, incoming, engine), time=incoming.time)
+        decided = replace(self._agent_turn(ledger, incoming, engine), time=incoming.time)
+        if any(isinstance(a, RecordDecision) for a in decided.actions):
+            return decided
+        outcome = "ticket_message" if decided.tickets else "desk"  # the decision log counts every message
+        record = RecordDecision(agent=incoming.sender, time=incoming.time, outcome=outcome)
+        return replace(decided, actions=(*decided.actions, record))
 
     def _agent_turn(self, ledger: Ledger, incoming: Incoming, engine: EngineTurn) -> Decision:
         if self._asks_my_requests(incoming.text):
@@ -167,6 +175,12 @@ class Desk:
             command = parse_command(text, replied)
             return command.ticket if command is not None and command.verb is Verb.SHOW else None
         return wanted
+
+    @staticmethod
+    def gaps_wanted(text: str) -> bool:
+        """For the store: `!lacunes` needs the decision log's words."""
+        command = parse_command(text)
+        return command is not None and command.verb is Verb.GAPS
 
     @staticmethod
     def stats_wanted(text: str) -> bool:

@@ -46,6 +46,7 @@ class Ledger:
     state: dict | None = None  # the agent's conversation state (agent turns only)
     agents_seen: tuple[datetime, ...] = ()  # each agent's last message (only for `!stats`)
     found: tuple[SearchHit, ...] = ()  # what the store's search index found (only for `!cherche`)
+    decisions: tuple = ()  # the decision log's rows still holding words (only for `!lacunes`)
 
     def of_agent(self, agent: UserID) -> list[Ticket]:
         """The agent's tickets, newest first."""

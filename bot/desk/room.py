@@ -20,6 +20,7 @@ from .hours import age_text, date_text
 from .ledger import SEARCH_LIMIT, AuditEntry, Decision, Ledger
 from ..messages import Action, Incoming, RelayToAgent, Reply, StoreNote
 from ..safetext import safe_text, safe_value
+from ..answering.gaps import find_gaps, render_short
 from ..texts import say
 from .commands import Command, Verb, plain, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, overdue, reopen,
@@ -292,9 +293,14 @@ def _stats(turn: Turn, command: Command) -> Decision:
     return Decision(actions=(turn.answer(say("tickets.stats", **values)),))
 
 
+def _gaps(turn: Turn, command: Command) -> Decision:
+    return Decision(actions=(turn.answer(render_short(find_gaps(turn.ledger.decisions, terms=turn.desk.terms))),))
+
+
 HANDLERS: dict[Verb, Callable[[Turn, Command], Decision]] = {
     Verb.HELP: _help, Verb.TAKE: _take, Verb.NOTE: _note, Verb.CLOSE: _close, Verb.REOPEN: _reopen,
     Verb.ASSIGN: _assign, Verb.LIST: _list, Verb.SHOW: _show, Verb.CANNED: _canned,
     Verb.REPLY_CANNED: _reply_canned, Verb.REPLY: _reply, Verb.STATS: _stats, Verb.MINE: _mine,
     Verb.SEARCH: _search,
+    Verb.GAPS: _gaps,
 }

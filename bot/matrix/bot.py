@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, ReactionEvent,
@@ -36,6 +36,7 @@ from ..config import Config
 from ..desk.room import MediatorsRoom
 from ..helpdesk import Helpdesk
 from ..messages import Incoming, Reply
+from ..reporting.cli import weekly_post
 from ..storage.store import Store
 from .access import may_invite
 from .events import convert, event_time, mentions
@@ -61,6 +62,7 @@ class Timing:
     max_backoff: float = 30.0
     tick_every: float = 60.0  # seconds between two looks at tickets (autoclose, reminders)
     purge_every: float = 3600.0  # seconds between two erasures of what is past retention_days
+    report_every: float = 7 * 86400.0  # seconds between two posts of the report in report_room
 
 
 class MatrixBot:
@@ -261,6 +263,11 @@ class MatrixBot:
                 if last_purge is None or (self.clock() - last_purge).total_seconds() >= self.timing.purge_every:
                     last_purge = self.clock()
                     await self._purge(last_purge)
+                post = await weekly_post(self.store, self.config, now=self.clock(),
+                                         every=timedelta(seconds=self.timing.report_every))
+                if post is not None:  # the report, as a file in report_room (bot/reporting/)
+                    await self.store.enqueue([post])
+                    await self.helpdesk.drain()
             except asyncio.CancelledError:
                 raise
             except Exception:

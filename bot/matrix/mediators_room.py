@@ -17,6 +17,7 @@ from dataclasses import replace
 from nio import AsyncClient, RoomCreateResponse, RoomPreset, RoomVisibility
 
 from ..desk.canned import load_canned
+from ..reporting.cli import terms_of
 from ..config import Config
 from ..desk.desk import Desk
 from ..storage.store import Store
@@ -31,7 +32,7 @@ MEDIATOR_LEVEL = 50
 
 def load_desk(config: Config) -> Desk:
     """The desk over the config and its canned replies; a broken replies file stops the start."""
-    return Desk(config, load_canned(config.canned_replies, config.variables))
+    return Desk(config, load_canned(config.canned_replies, config.variables), terms=terms_of(config))
 
 
 async def ensure_mediators_room(client: AsyncClient, store: Store, config: Config) -> Config:

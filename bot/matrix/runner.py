@@ -15,13 +15,14 @@ import signal
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from nio import AsyncClient
+from nio import AsyncClient, JoinResponse
 
 from .. import logs
 from ..conversation import knowledge
 from ..config import Config, path_problems
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
+from ..messages import ToMediators
 from ..storage.store import Store
 from .bot import MatrixBot, Timing
 from .crosssign import CrossSigningError, ensure_cross_signed
@@ -101,6 +102,10 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
         log.warning("no allowed_users nor allowed_domains: the bot accepts invites from anyone")
     since = await store.first_start(datetime.now(timezone.utc))
     config = await ensure_mediators_room(client, store, config)
+    if config.report_room:  # invited before the start: join (joining again is harmless)
+        joined = await client.join(config.report_room)
+        if not isinstance(joined, JoinResponse):
+            log.error("report_room %s: cannot join (%s); invite the bot there", config.report_room, joined)
     helpdesk = Helpdesk(engine=engine, store=store, desk=desk,
                         sender=MatrixSender(client, mediators_room=config.mediators_room, cards=store.card_event))
     bot = MatrixBot(client=client, store=store, helpdesk=helpdesk, config=config, since=since, timing=timing)
@@ -152,10 +157,13 @@ async def _watch_knowledge(helpdesk: Helpdesk, every: float) -> None:
         seen = now  # a rejected edit is reported once, not at every look
         current = helpdesk.engine
         try:
-            fresh = await asyncio.to_thread(knowledge.reload, config, current.knowledge, log)
+            fresh, problems = await asyncio.to_thread(knowledge.reload_checked, config, current.knowledge, log)
         except Exception:  # a bug in loading must not stop the watching, nor the bot
             log.exception("FAQ/flows reload failed: the bot keeps the last good version")
             continue
+        if problems:  # the authors are told in the mediators' room, where someone reads
+            await helpdesk.store.enqueue([ToMediators(text=knowledge.rejection_notice(problems))])
+            await helpdesk.drain()
         if fresh is not current.knowledge:
             helpdesk.engine = Conversation(current.config, fresh)
 

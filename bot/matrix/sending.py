@@ -22,7 +22,7 @@ from markdown_it import MarkdownIt
 from nio import AsyncClient, EncryptionError, ErrorResponse, LocalProtocolError, RoomRedactResponse, RoomSendResponse
 
 from .. import metrics, texts
-from ..messages import Media, OpenTicket, PostCard, Redact, RelayToAgent, Reply, ToMediators
+from ..messages import Media, OpenTicket, PostCard, PostFile, Redact, RelayToAgent, Reply, ToMediators
 from ..storage.store import OutboxItem
 from . import media as attachments
 
@@ -139,6 +139,10 @@ class MatrixSender:
                 return await self._ticket_card(action, item.txn_id)
             if isinstance(action, Redact):
                 return await self.redact(action, item.txn_id)
+            if isinstance(action, PostFile):
+                media = Media(msgtype="m.file", name=action.name, url="", mimetype=action.mimetype)
+                return await self._upload_and_send(action.room, media, action.data.encode(), action.caption,
+                                                   txn_id=item.txn_id)
         except Refused as exc:
             log.error("%s dropped: %s", type(action).__name__, exc)
             return None
@@ -195,6 +199,11 @@ class MatrixSender:
                                       policy=self.policy)
         except EncryptionError as exc:  # keys that do not open the file: retrying will not help
             raise Refused(f"decrypt {media.url}: {exc}") from exc
+        return await self._upload_and_send(room, media, data, caption, txn_id=txn_id, reply_to=reply_to)
+
+    async def _upload_and_send(self, room: str, media: Media, data: bytes, caption: str, *, txn_id: str,
+                               reply_to: str | None = None) -> str:
+        """Upload `data` for `room` (encrypted if the room is) and send it captioned."""
         target = self.client.rooms.get(room)
         encrypt = bool(target and target.encrypted)
         keys: dict[str, dict | None] = {}

@@ -61,6 +61,7 @@ PLACES: tuple[Place, ...] = (
     Place(table="outbox", agent="agent", ticket="ticket"),                  # texts sent or to send
     Place(table="sent_events", agent="agent", ticket="ticket"),             # ids of events to redact
     Place(table="failed_events", agent="agent"),                           # words of events that failed
+    Place(table="decisions", agent="agent", pseudonymous=True),             # the decision log: words, vectors
     Place(table="rooms", agent="inviter"),                                  # the DM and who opened it
     Place(table="feedback", agent="agent", kept={"agent": "pseudonym(agent)", "event_id": "NULL"}),
     Place(table="tickets", agent="agent", ticket="number",

@@ -13,6 +13,7 @@ word after the purge):
                      list as an erasure): messages and links deleted, reason and fields emptied, agent,
                      mediators and audit authors pseudonymised; its card and relays in the mediators'
                      room are redacted; feedback older than N days is pseudonymised
+    decisions        the words and the vector of each message decided N days ago (the row stays)
     failed_events    events that could not be handled, older than N days (their text is kept for a mediator)
 What stays: each ticket's number, topic, times and mark, its status changes with pseudonymous
 authors, and the yes/no feedback per topic: the figures of `!stats`, with no one's words or name.
@@ -38,6 +39,8 @@ STATEMENTS = {
     "handled events": "DELETE FROM handled WHERE handled_at < :cutoff "
                       "AND event_id NOT IN (SELECT event_id FROM outbox WHERE event_id IS NOT NULL)",
     "failed events": "DELETE FROM failed_events WHERE time < :cutoff",
+    "decision texts": "UPDATE decisions SET text = NULL, vector = NULL WHERE time < :cutoff "
+                      "AND (text IS NOT NULL OR vector IS NOT NULL)",
 }
 
 

@@ -40,10 +40,11 @@ from typing import Any, AsyncIterator, Callable, Iterable, Sequence
 import aiosqlite
 
 from .. import messages
-from . import erasure, retention, tickets as ticket_store
+from . import decision_log, erasure, retention, tickets as ticket_store
 from ..desk.ledger import Decision, Ledger
-from ..messages import Action, EraseAgentData, RecordFeedback, ShowMyData
+from ..messages import Action, EraseAgentData, RecordDecision, RecordFeedback, ShowMyData
 from ..desk.tickets import Ticket, TicketNumber
+from ..answering.gaps import Logged
 
 FILE_NAME = "helpdesk.sqlite3"
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
@@ -140,7 +141,9 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT NOT NULL
     );
     """,
-    # 6: the full-text index of tickets' words, kept in step by triggers (`!cherche`, bot/storage/tickets.py)
+    # 6: the decision log: one row per message, agents as pseudonyms (bot/storage/decision_log.py)
+    decision_log.MIGRATION,
+    # 7: the full-text index of tickets' words, kept in step by triggers (`!cherche`, bot/storage/tickets.py)
     ticket_store.SEARCH_MIGRATION,
 )
 
@@ -396,6 +399,9 @@ class Store:
                 self._erased = self._erased or erased is not None
                 await self._enqueue(db, produced, event_id, time)
                 continue
+            if isinstance(action, RecordDecision):  # for the log, not for the sender
+                await decision_log.write(db, action)
+                continue
             kind, payload = encode_action(action)
             txn_id = f"hd{uuid.uuid4().hex}"
             about, ticket = await erasure.owner(db, action, agent)
@@ -451,7 +457,7 @@ class Store:
                         agent: str = "", reply_to: str | None = None,
                         history_of: Callable[[TicketNumber | None], TicketNumber | None] | None = None,
                         with_state: bool = False, with_activity: bool = False,
-                        search: tuple[str, ...] | None = None) -> Decision | None:
+                        search: tuple[str, ...] | None = None, with_decisions: bool = False) -> Decision | None:
         """Read the ledger, decide, and write the decision, in ONE write transaction.
 
         `decide` is pure and runs while the transaction holds the write lock, so what it read is
@@ -467,6 +473,8 @@ class Store:
             state = await self.load_state(agent) if with_state else None
             ledger = await ticket_store.load_ledger(db, reply_to=reply_to, history_of=history_of, state=state,
                                                     with_activity=with_activity, search=search)
+            if with_decisions:  # `!lacunes`: the logged words, which retention keeps only retention_days
+                ledger = dataclasses.replace(ledger, decisions=tuple(await decision_log.rows(db, None)))
             decision = decide(ledger)
             if decision.state is not None:
                 await db.execute(
@@ -519,7 +527,16 @@ class Store:
     async def ticket_of_event(self, event_id: str) -> TicketNumber | None:
         return await ticket_store.ticket_of_event(self._db, event_id)
 
-    # --- feedback
+    # --- the decision log and feedback
+
+    async def decisions(self, since: datetime) -> list[Logged]:
+        """The log from `since` on, oldest first (texts and vectors only inside retention)."""
+        return await decision_log.rows(self._db, since)
+
+    async def pseudonym(self, user: str) -> str:
+        """The decision log's name for `user` (erasure finds an agent's rows with it)."""
+        return await decision_log.pseudonym(self._db, user)
+
 
     async def feedback(self) -> list[Feedback]:
         async with self._db.execute("SELECT agent, topic, helpful, time FROM feedback ORDER BY id") as cursor:

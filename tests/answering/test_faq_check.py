@@ -50,13 +50,14 @@ def test_a_good_file_has_no_problem(tmp_path):
 def test_bad_yaml_syntax_is_reported_at_its_line(tmp_path):
     text = GOOD.replace("      - j'ai oublié mon mot de passe\n", "      - [j'ai oublié\n")
     [problem] = problems(tmp_path, {"messagerie.yaml": text})
-    assert problem.startswith("messagerie.yaml:7: YAML invalide")
+    assert problem == ("messagerie.yaml:6: « [ » ouvert et jamais refermé : si « [ » fait partie du texte, "
+                       "mettez tout le texte entre guillemets, par exemple « - \"[j'ai oublié\" »")
 
 
 def test_a_key_written_twice_is_reported_at_the_second_one(tmp_path):
     text = GOOD.replace("    type: reponse\n", "    type: reponse\n    titre: Encore\n")
     [problem] = problems(tmp_path, {"messagerie.yaml": text})
-    assert problem.startswith("messagerie.yaml:5: YAML invalide : clé en double « titre »")
+    assert problem == "messagerie.yaml:5: clé en double « titre » : gardez une seule fois cette clé dans l'entrée"
 
 
 def test_missing_entrees_is_reported_where_the_file_starts(tmp_path):

@@ -252,7 +252,7 @@ def test_synonyms_that_are_not_a_list_are_reported_at_their_line():
 
 def test_yaml_syntax_error_is_reported_at_its_line():
     [problem] = problems_of("abreviations:\n  mdp: mot de passe\nsynonymes:\n  badgeuse: [pointeuse\n")
-    assert problem.startswith("lexique.yaml:5: YAML invalide")
+    assert problem.startswith("lexique.yaml:4: « [ » ouvert et jamais refermé")
 
 
 def test_a_list_instead_of_sections_is_reported():

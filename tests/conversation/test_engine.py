@@ -19,7 +19,7 @@ from bot.config import load_config
 from bot.console import describe
 from bot.conversation.engine import MAX_CHARS, Engine, build_engine
 from bot.errors import DataError
-from bot.messages import FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
+from bot.messages import FlowEvent, Incoming, OpenTicket, RecordDecision, RecordFeedback, Reply
 from bot.texts import say
 
 ROOT = Path(__file__).parents[2]
@@ -61,7 +61,7 @@ class Chat:
                             sender_name="Camille Durand")
         state, actions = self.engine.handle(self.state, incoming)
         self.state = json.loads(json.dumps(state, ensure_ascii=False))
-        return actions
+        return [a for a in actions if not isinstance(a, RecordDecision)]  # the log: tests/test_decision_log.py
 
     def lines(self, text: str, **kw) -> list[str]:
         return [describe(a) for a in self.send(text, **kw)]

@@ -249,7 +249,7 @@ def test_a_correct_flow_loads():
 
 
 @pytest.mark.parametrize("text, line, message", [
-    ("id: essai\ntitre: [Essai\n", 3, "YAML invalide"),
+    ("id: essai\ntitre: [Essai\n", 2, "« [ » ouvert et jamais refermé"),
     ("- un\n- deux\n", 1, "le fichier doit commencer par « id: »"),
     (GOOD.replace("titre: Essai\n", "titre: Essai\nauteur: moi\n"), 3, "clé inconnue « auteur »"),
     (GOOD.replace("titre: Essai\n", ""), 1, "« titre » manquant"),

@@ -152,7 +152,7 @@ async def test_an_faq_edit_is_live_and_a_broken_one_keeps_the_last_good_version(
 
         path.write_text(path.read_text() + "\n  - id: [pas fermé\n")
         await _wait_for_log(caplog, "the bot keeps the last good version")
-        assert re.search(rf"{re.escape(str(path))}:\d+: YAML", caplog.text)  # file:line: message, for the admin
+        assert re.search(rf"{re.escape(str(path))}:\d+: « \[ » ouvert", caplog.text)  # file:line: message, for the admin
         assert "Pour libérer de l'espace :" in (await exchange(agent, room, question, 1))[0]
         await agent.no_notice(0.5)
     finally:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..dates import fold
 from ...errors import Problem
-from ...answering.faq import fill, unknown_variables
+from ...answering.faq import fill, lone_braces, unknown_variables
 from ...yamlfile import Mapping, Sequence
 from .model import AnswerType, Condition, Flow, Step, Test
 
@@ -64,6 +64,8 @@ def link(step: Step, item: Mapping, keys: dict[str, str], steps: list[Step], fie
     for key in ("dire", "question", "reponse", "ticket", "exemple"):
         for name in unknown_variables(getattr(step, _ATTRIBUTES[key]) or "", field_types):
             report.add(item.line_of(keys[key]), _unknown_name(name, field_types), step.id)
+        for _, lone in lone_braces(getattr(step, _ATTRIBUTES[key]) or ""):
+            report.add(item.line_of(keys[key]), lone, step.id)
     choices = item.get(keys.get("choix"))
     for index, option in enumerate(step.options):
         line = choices.line_of(index)
