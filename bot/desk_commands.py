@@ -19,6 +19,7 @@ from .hours import age_text, date_text
 from .ledger import AuditEntry, Decision, Ledger
 from .messages import Action, Incoming, RelayToAgent, Reply, StoreNote
 from .texts import say
+from .verbatim import verbatim
 from .commands import Command, Verb, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, reopen, reply,
                       stats, take)
@@ -77,7 +78,7 @@ def handle(desk: Desk, ledger: Ledger, incoming: Incoming, room: MediatorsRoom) 
         return Decision()
     if not turn.is_mediator(incoming.sender):
         return Decision(actions=(turn.answer(say("tickets.refused")),),
-                        warnings=(f"{incoming.sender} is not a mediator: refused {incoming.text[:80]!r}",))
+                        warnings=(f"{incoming.sender} is not a mediator: command refused",))
     if command is None:
         command = Command(verb=Verb.REPLY, ticket=ledger.replied, text=incoming.text)
     try:
@@ -194,7 +195,7 @@ def _show(turn: Turn, command: Command) -> Decision:
     if turn.ledger.history:
         lines.append(say("tickets.show_history"))
     lines += [say("tickets.history_line", date=date_text(line.time), who=_who(turn, ticket, line.kind, line.author),
-                  text=_history_text(line.kind, line.text)) for line in turn.ledger.history]
+                  text=verbatim(_history_text(line.kind, line.text))) for line in turn.ledger.history]
     return Decision(actions=(turn.answer("\n".join(lines)),))
 
 

@@ -2,7 +2,8 @@
 
     BotError
      ├── ConfigError        the config file is wrong (key, reason); raised before any network call
-     └── DataError          a faq/ or flows/ file is wrong; carries every Problem found
+     ├── DataError          a faq/ or flows/ file is wrong; carries every Problem found
+     └── StoreUnavailable   the store cannot be written (disk full, locked): not the event's fault, retry
     Problem                 one mistake in a data file: file, line, message (printed file:line: message)
 
 An expected "no match" is never an exception: the matcher returns a `none` decision.
@@ -38,3 +39,7 @@ class DataError(BotError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class StoreUnavailable(BotError):
+    """The store itself failed (disk full, database locked): the event is fine, try it again later."""

@@ -26,8 +26,9 @@ from datetime import datetime
 from .desk import Desk
 from .desk_commands import MediatorsRoom
 from .ledger import Decision
-from .messages import Action, Incoming
+from .messages import Action, Incoming, Reply
 from .store import OutboxItem, Store
+from .texts import say
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,13 @@ class Helpdesk:
         desk = self.desk
         decision = await self.store.desk_turn(decide=lambda ledger: desk.tick(ledger, now))
         return self._decided(decision) and bool(decision and decision.actions)
+
+    async def record_failure(self, *, event_id: str, agent: str, room: str, text: str | None,
+                             error: BaseException) -> bool:
+        """An event that could not be handled: marked handled (a replay never retries it) and the
+        sender told that a person can help. Minimal version; the store keeps the text in issue 8's core part."""
+        notice = Reply(room=room, text=say("matrix.event_failed"))
+        return await self.store.commit_turn(event_id=event_id, agent=agent, new_state=None, actions=[notice])
 
     @staticmethod
     def _decided(decision: Decision | None) -> bool:
