@@ -7,10 +7,10 @@ One throwaway Tchap-like Synapse (every rate limit relaxed: as if the bot were e
 engine that answers every message once, as a rich reply to it, so each agent can tell which of its
 messages were answered, and how often. Encrypted agents (matrix-nio, bot/matrix/person.py) in this
 process. Phases:
-1. kills: every agent sends a message every ~0.4 s; `--kills` times, at a random moment, the bot's
+1. kills: every agent sends a message every ~1 s; `--kills` times, at a random moment, the bot's
    process gets SIGKILL and is started again at once; "first reply after restart" is from the new
-   process's start to the first answer to a message sent after the kill (session restore, sync,
-   catch-up included);
+   process's start to the first answer it sends (its server timestamp after the kill; process start,
+   session restore and first sync included);
 2. outage: Synapse stopped for `--outage` seconds while the bot runs, then started again; an agent
    writes as soon as it is back: "first reply after the outage" is from Synapse's return to that answer;
 3. flood: the others' reply times (send to answer) p50 / p95 while they each ask one question
@@ -113,7 +113,7 @@ class Counted:
     sent: dict[str, float] = field(default_factory=dict)  # event id -> send time
     answers: Counter = field(default_factory=Counter)  # event id -> answers received
     answered_at: dict[str, float] = field(default_factory=dict)
-    last_answer: float = 0.0
+    sent_by_server_at: list[tuple[float, float]] = field(default_factory=list)  # (server time, arrival) per answer
 
     async def listen(self) -> None:
         while True:
@@ -125,7 +125,7 @@ class Counted:
             now = time.perf_counter()
             self.answers[replied] += 1
             self.answered_at.setdefault(replied, now)
-            self.last_answer = now
+            self.sent_by_server_at.append((event.server_timestamp / 1000, now))
 
     async def say(self, text: str) -> str | None:
         started = time.perf_counter()
@@ -168,13 +168,14 @@ async def open_agents(server, bot_user: str, folder: Path, count: int) -> tuple[
     return agents, listeners
 
 
-async def first_answer_after(agents: list[Counted], moment: float, *, sent_after: float | None = None,
+async def first_answer_after(agents: list[Counted], moment: float, *, sent_since: float | None = None,
                              timeout: float = 60) -> float:
-    """Seconds from `moment` to the first answer to a message sent after `sent_after` (default: `moment`)."""
-    sent_after = moment if sent_after is None else sent_after
+    """Seconds from `moment` (perf_counter) to the first answer arriving after it; with `sent_since`
+    (wall clock), only answers the homeserver received since then (so none the killed bot sent)."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        times = [t for a in agents for e, t in a.answered_at.items() if a.sent.get(e, 0) > sent_after]
+        times = [arrival for a in agents for server, arrival in a.sent_by_server_at
+                 if arrival > moment and (sent_since is None or server > sent_since)]
         if times:
             return min(times) - moment
         await asyncio.sleep(0.02)
@@ -195,15 +196,15 @@ async def chatter(agents: list[Counted], stop: asyncio.Event, every: float, labe
 async def kills(bot: BotProcess, agents: list[Counted], times: int, *, between: tuple[float, float]) -> list[float]:
     """Kill -9 the bot `times` times at random moments during chatter; the first reply after each restart."""
     stop = asyncio.Event()
-    talking = asyncio.create_task(chatter(agents, stop, 0.4, "k"))
+    talking = asyncio.create_task(chatter(agents, stop, 1.0, "k"))
     firsts = []
     try:
         for _ in range(times):
             await asyncio.sleep(random.uniform(*between))
             await bot.kill()
-            killed = time.perf_counter()
+            killed = time.time()
             await bot.start(wait_ready=False)
-            firsts.append(await first_answer_after(agents, bot.started, sent_after=killed))
+            firsts.append(await first_answer_after(agents, bot.started, sent_since=killed))
             assert (await bot.process.stdout.readline()).strip() == b"ready"
     finally:
         stop.set()
@@ -248,10 +249,10 @@ async def main(arguments: argparse.Namespace) -> None:
         await asyncio.to_thread(server.stop)
         await asyncio.sleep(arguments.outage)
         await asyncio.to_thread(server.restart)
-        back = time.perf_counter()
+        back, back_wall = time.perf_counter(), time.time()
         while await agents[0].say("de retour ?") is None:
             await asyncio.sleep(0.2)
-        outage = await first_answer_after(agents, back)
+        outage = await first_answer_after(agents, back, sent_since=back_wall)
         print(f"outage done: first reply {outage:.1f} s after the homeserver's return", flush=True)
 
         others = agents[1:]
@@ -259,10 +260,15 @@ async def main(arguments: argparse.Namespace) -> None:
         marks = {id(a): set(a.sent) for a in others}
         flooder, stop = agents[0], asyncio.Event()
         talking = asyncio.create_task(chatter(others, stop, 0.5, "q"))
+        flood_start = time.perf_counter()
         for n in range(arguments.flood):
             await flooder.say(f"flood {n}")
-        while any(flooder.answers[e] == 0 for e in flooder.sent):
+        sent_in = time.perf_counter() - flood_start
+        deadline = time.perf_counter() + 300
+        while any(flooder.answers[e] == 0 for e in flooder.sent) and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
+        print(f"flood done: {arguments.flood} sent in {sent_in:.1f} s, all answered "
+              f"{time.perf_counter() - flood_start:.1f} s after the first", flush=True)
         stop.set()
         await talking
         await wait_all_answered(agents, 120)
