@@ -82,3 +82,24 @@ def test_a_text_too_large_for_one_event_is_split_in_parts_that_each_fit():
     assert len(parts) > 1 and all(encrypted_size("!r:localhost", notice_content(p)) <= 60_000 for p in parts)
     assert all(p.startswith("(suite) ") for p in parts[1:])
     assert "".join(plain(p).removeprefix("(suite) ") for p in parts) == plain(text)
+
+
+async def test_a_flood_still_moves_on_while_the_others_never_stop():
+    async def tell(sender: str, room: str) -> None:
+        pass
+
+    lanes = Lanes(on_flood=tell, flood_limit=2, flood_window=30, flood_pause=0.05)
+    done: list[str] = []
+
+    def job(name: str, seconds: float):
+        async def run() -> None:
+            await asyncio.sleep(seconds)
+            done.append(name)
+        return run
+
+    flood = [lanes.put("@flood", job(f"f{n}", 0), when=float(n), room="!f") for n in range(5)]
+    busy = [lanes.put("@busy", job(f"b{n}", 0.02), when=n * 10.0, room="!b") for n in range(100)]
+    await asyncio.gather(*flood)
+    assert sum(d.startswith("b") for d in done) < 60  # the flood was served before the others were done
+    await asyncio.gather(*busy)
+    await lanes.close()

@@ -7,8 +7,9 @@ another agent's reply.
 
 Flood guard: a sender with more than `flood_limit` events within `flood_window` seconds (event
 times, so a backlog read after a restart counts as it was written) is told once (`on_flood(sender, room)`), and
-while their lane is not empty each of their jobs first waits until no other sender has work.
-Their messages are all handled, in order, after the others'.
+while their lane is not empty each of their jobs first waits until no other sender has work, or
+`flood_pause` seconds at most (so others that never stop cannot starve them): their messages are
+all handled, in order, after the others'.
 
 `put` returns a future resolved once the job has run: the loop saves a batch's sync token only
 when all of the batch's futures are done. At most `max_pending` jobs wait: `wait_for_room()` holds
@@ -28,9 +29,10 @@ Job = Callable[[], Awaitable[None]]
 
 class Lanes:
     def __init__(self, *, on_flood: Callable[[str, str], Awaitable[None]], flood_limit: int = 20,
-                 flood_window: float = 30.0, max_pending: int = 2_000):
+                 flood_window: float = 30.0, flood_pause: float = 1.0, max_pending: int = 2_000):
         self.on_flood = on_flood
         self.flood_limit, self.flood_window, self.max_pending = flood_limit, flood_window, max_pending
+        self.flood_pause = flood_pause
         self._queues: dict[str, deque[tuple[Job, asyncio.Future]]] = {}
         self._workers: dict[str, asyncio.Task] = {}
         self._recent: defaultdict[str, deque[float]] = defaultdict(deque)
@@ -83,13 +85,21 @@ class Lanes:
     def _others_busy(self, sender: str) -> bool:
         return any(queue for other, queue in self._queues.items() if other != sender and other not in self._flooding)
 
+    async def _give_way(self, sender: str) -> None:
+        """Wait until no other sender has work, or `flood_pause` at most: the flood still moves on."""
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(lambda: not self._others_busy(sender)),
+                                       self.flood_pause)
+        except TimeoutError:
+            pass
+
     async def _serve(self, sender: str) -> None:
         queue = self._queues[sender]
         try:
             while queue:
                 if sender in self._flooding:
-                    async with self._changed:
-                        await self._changed.wait_for(lambda: not self._others_busy(sender))
+                    await self._give_way(sender)
                 job, future = queue[0]
                 try:
                     await job()
