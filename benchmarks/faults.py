@@ -14,8 +14,8 @@ process. Phases:
 2. outage: Synapse stopped for `--outage` seconds while the bot runs, then started again; an agent
    writes as soon as it is back: "first reply after the outage" is from Synapse's return to that answer;
 3. flood: the others' reply times (send to answer) p50 / p95 while they each ask one question
-   every 0.5 s, first alone for 8 s (the baseline), then while one agent sends `--flood` messages
-   as fast as it can.
+   every `--every` seconds, first alone for 10 s (the baseline), then while one agent sends
+   `--flood` messages as fast as it can.
 At the end every message sent must have exactly one answer: lost = none, duplicated = more than one.
 The bot's process is `python benchmarks/faults.py --bot JSON` (tests/test_matrix_faults.py uses it too).
 """
@@ -256,10 +256,10 @@ async def main(arguments: argparse.Namespace) -> None:
         print(f"outage done: first reply {outage:.1f} s after the homeserver's return", flush=True)
 
         others = agents[1:]
-        quiet = await replies_while(others, 0.5, seconds=8)
+        quiet = await replies_while(others, arguments.every, seconds=10)
         marks = {id(a): set(a.sent) for a in others}
         flooder, stop = agents[0], asyncio.Event()
-        talking = asyncio.create_task(chatter(others, stop, 0.5, "q"))
+        talking = asyncio.create_task(chatter(others, stop, arguments.every, "q"))
         flood_start = time.perf_counter()
         for n in range(arguments.flood):
             await flooder.say(f"flood {n}")
@@ -280,7 +280,7 @@ async def main(arguments: argparse.Namespace) -> None:
                 (f"kill -9 of the bot", f"{len(restarts)}"),
                 ("first reply after restart, median / max", f"{statistics.median(restarts):.2f} s / {max(restarts):.2f} s"),
                 (f"first reply after a {arguments.outage:.0f} s outage", f"{outage:.2f} s"),
-                ("others' replies without flood, p50 / p95", f"{statistics.median(quiet):.2f} s / {percentile(quiet, 95):.2f} s"),
+                ("others' replies before the flood, p50 / p95", f"{statistics.median(quiet):.2f} s / {percentile(quiet, 95):.2f} s"),
                 (f"others' replies during a {arguments.flood}-message flood", f"{len(during)}"),
                 ("  p50 / p95", f"{statistics.median(during):.2f} s / {percentile(during, 95):.2f} s")]
         print()
@@ -302,6 +302,7 @@ if __name__ == "__main__":
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--outage", type=float, default=30.0)
     parser.add_argument("--flood", type=int, default=200)
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between two questions of each other agent")
     parser.add_argument("--bot", help=argparse.SUPPRESS)  # internal: run the bot's process
     arguments = parser.parse_args()
     if arguments.bot:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.matrix.lanes import Lanes
 from bot.matrix.outbox import RoomOutbox
 from bot.matrix.sending import encrypted_size, notice_content, notice_parts, render_html
@@ -103,3 +105,34 @@ async def test_a_flood_still_moves_on_while_the_others_never_stop():
     assert sum(d.startswith("b") for d in done) < 60  # the flood was served before the others were done
     await asyncio.gather(*busy)
     await lanes.close()
+
+
+async def test_the_first_429_is_logged_once_with_the_advice_to_exempt_the_bot(caplog, monkeypatch):
+    from nio import RoomSendError, RoomSendResponse
+
+    from bot.matrix import sending
+    monkeypatch.setattr(sending, "_advised", False)
+    answers = [RoomSendError("Too many requests", "M_LIMIT_EXCEEDED", retry_after_ms=10)] * 2
+
+    async def call():
+        return answers.pop() if answers else RoomSendResponse("$sent", "!r")
+
+    async def sleep(seconds):
+        pass
+
+    for _ in range(2):
+        answers[:] = [RoomSendError("Too many requests", "M_LIMIT_EXCEEDED", retry_after_ms=10)] * 2
+        assert (await sending.with_retries(call, what="t", sleep=sleep)).event_id == "$sent"
+    assert caplog.text.count("override_ratelimit") == 1
+
+
+async def test_an_m_too_large_is_not_a_silent_drop():
+    from nio import RoomSendError
+
+    from bot.matrix.sending import TooLarge, with_retries
+
+    async def call():
+        return RoomSendError("event too large", "M_TOO_LARGE")
+
+    with pytest.raises(TooLarge):  # the sender catches it and splits further (MatrixSender.send_notice)
+        await with_retries(call, what="t")
