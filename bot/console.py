@@ -28,6 +28,7 @@ from .answering.lexicon import surface
 from .messages import Action, FlowEvent, Incoming, OpenTicket, RecordFeedback, Reply
 from .storage.store import OutboxItem, Store
 from .texts import say
+from .verbatim import plain
 
 SERVER = "console"
 
@@ -35,7 +36,7 @@ SERVER = "console"
 def describe(action: Action) -> str:
     """How an action shows in the console: a reply as its text, anything else as one bracketed line."""
     if isinstance(action, Reply):
-        return action.text
+        return plain(action.text)
     if isinstance(action, OpenTicket):
         fields = "".join(f" {name}={value}" for name, value in action.fields.items())
         return f"[ticket opened: {action.topic or action.reason}{fields}]"

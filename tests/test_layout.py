@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [  # highest first
     ("desk", ("bot.desk",)),
     ("conversation", ("bot.conversation",)),
     ("answering", ("bot.answering",)),
-    ("shared", ("bot.config", "bot.messages", "bot.texts", "bot.errors", "bot.yamlfile", "bot.safetext", "bot.metrics", "bot.logs")),
+    ("shared", ("bot.config", "bot.messages", "bot.texts", "bot.errors", "bot.yamlfile", "bot.safetext", "bot.verbatim", "bot.metrics", "bot.logs")),
 ]
 
 

@@ -29,6 +29,7 @@ from .ledger import AuditEntry, Decision, Ledger
 from ..answering.lexicon import surface
 from ..messages import Action, Incoming, OpenTicket, PostCard, RecordDecision, Reply, ToMediators
 from ..texts import say, speaking, words
+from ..verbatim import verbatim
 from .commands import Verb, parse_command
 from ..answering.faq import catalogue_titles
 from ..answering.gaps import Terms
@@ -120,7 +121,8 @@ class Desk:
 
     def _relay(self, ticket: Ticket, incoming: Incoming) -> ToMediators:
         name = display_name(incoming.sender_name or ticket.agent_name, incoming.sender)
-        return ToMediators(text=say("tickets.relay_to_mediators", number=ticket.number, name=name, text=incoming.text),
+        return ToMediators(text=say("tickets.relay_to_mediators", number=ticket.number, name=verbatim(name),
+                                    text=verbatim(incoming.text)),
                            ticket=ticket.number, author=incoming.sender, body=incoming.text, media=incoming.media,
                            source_event=incoming.event_id)
 

@@ -22,6 +22,7 @@ from ..messages import Action, Incoming, RelayToAgent, Reply, StoreNote
 from ..safetext import safe_text, safe_value
 from ..answering.gaps import find_gaps, render_short
 from ..texts import say
+from ..verbatim import verbatim
 from .commands import Command, Verb, plain, parse_command
 from .tickets import (Status, Ticket, TicketError, assign, card_text, close, display_name, note, overdue, reopen,
                       reply, stats, take, waited)
@@ -240,7 +241,7 @@ def _show(turn: Turn, command: Command) -> Decision:
     if turn.ledger.history:
         lines.append(say("tickets.show_history"))
     lines += [say("tickets.history_line", date=date_text(line.time), who=_who(turn, ticket, line.kind, line.author),
-                  text=_history_text(line.kind, line.text)) for line in turn.ledger.history]
+                  text=verbatim(_history_text(line.kind, line.text))) for line in turn.ledger.history]
     # linked: the answer shows the agent's words, so erasing the ticket finds it (bot/storage/erasure.py)
     return Decision(links=((turn.incoming.event_id, ticket.number),), actions=(turn.answer("\n".join(lines)),))
 

@@ -33,7 +33,9 @@ from typing import Iterable
 from ..config import Config
 from .hours import is_open, paris, working_time
 from ..messages import RoomID, TranscriptLine, UserID
+from ..safetext import safe_text
 from ..texts import say
+from ..verbatim import verbatim
 
 TicketNumber = int
 
@@ -226,23 +228,27 @@ def overdue(ticket: Ticket, now: datetime, config: Config) -> bool:
 ORGANISATION = re.compile(r"\s*\[[^\]]*\]\s*$")
 
 
+NAME_CHARS = 60
+
+
 def display_name(name: str | None, user: UserID) -> str:
-    """Tchap names end with " [Organisation]"; mediators know the people, not the suffix."""
-    cleaned = ORGANISATION.sub("", name or "").strip()
-    return cleaned or user
+    """Tchap names end with " [Organisation]"; mediators know the people, not the suffix.
+    A name is one short line: anyone can set theirs, so it must not pass for a line of a card."""
+    cleaned = ORGANISATION.sub("", " ".join(safe_text(name or "").split())).strip()
+    return cleaned[:NAME_CHARS] or user
 
 
 def card_text(ticket: Ticket) -> str:
     """What the mediators' room shows for a ticket: a header line, the transcript, the fields."""
     header = say("tickets.card_header", number=ticket.number,
-                 name=display_name(ticket.agent_name, ticket.agent), user=ticket.agent,
-                 topic=ticket.topic or say("tickets.no_topic"), reason=ticket.reason)
+                 name=verbatim(display_name(ticket.agent_name, ticket.agent)), user=verbatim(ticket.agent),
+                 topic=ticket.topic or say("tickets.no_topic"), reason=verbatim(ticket.reason))
     lines = [header]
     lines += [say("tickets.card_line", time=paris(line.time).strftime("%H:%M"),
                   author=say(f"tickets.author_{line.author}"),
-                  text=line.text if line.author == "agent" else _gist(line.text))
+                  text=verbatim(line.text) if line.author == "agent" else _gist(line.text))
               for line in ticket.transcript]
-    lines += [say("tickets.card_field", name=name, value=value) for name, value in ticket.fields.items()]
+    lines += [say("tickets.card_field", name=name, value=verbatim(value)) for name, value in ticket.fields.items()]
     return "\n".join(lines)
 
 

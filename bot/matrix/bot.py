@@ -1,14 +1,27 @@
 """The sync loop: Matrix batches in, helpdesk turns, outbox drained; nothing lost across restarts.
 
 One iteration:
-    sync(since=stored token) ─► crypto housekeeping (keys upload/query/claim, to-device sends)
+    sync(since=token) ─► crypto housekeeping (keys upload/query/claim, to-device sends)
       ─► invites: join if the inviter is allowed, otherwise decline (and log)
       ─► late keys: pending undecryptable events that decrypt now
-      ─► timeline events ─► events.convert ─► addressed to the bot? ─► helpdesk.turn (stored)
-      ─► save the sync token (only now: every event of the batch is stored)
-      ─► helpdesk.drain (send the outbox), read receipts
+      ─► timeline events (a limited timeline is first backfilled, back to the room's mark)
+      ─► each event into its sender's lane (bot/matrix/lanes.py): events ─► convert ─► addressed
+         to the bot? ─► helpdesk.turn (stored)
+      ─► once every event of the batch is handled (in the background: the loop syncs on), the sync
+         token and each room's mark are saved together, batches in order
+      ─► the outbox drained per room in the background (bot/matrix/outbox.py), read receipts
 The first sync of each run asks for the full state, so nio knows every room again (its room list
 is not persisted) before the outbox left by a previous run is drained.
+
+Nothing one event contains can stop the loop: an error while converting or handling one event is
+logged with its id and traceback, recorded (`helpdesk.record_failure`: the sender is told a person
+can help) and the loop goes on. A failure of the store itself (`StoreUnavailable`: disk full,
+database locked) is not the event's fault: the same event is tried again with backoff, and the
+batch's token is not saved before it went through.
+
+Catch-up: a room's mark is the newest event of the last batch fully handled. After a gap (limited
+timeline) the loop pages back, however far, until that event, or one older than the bot's first
+start; a room without a mark yet stops at an event already handled or one of the bot's own.
 
 Which messages reach the core: every message in a direct room (as the invite's is_direct said,
 or a two-member room), elsewhere only those that mention the bot in m.mentions. Every message of
@@ -29,25 +42,27 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from nio import (AsyncClient, InviteMemberEvent, JoinResponse, MatrixRoom, MegolmEvent, ReactionEvent,
-                 RoomMemberEvent, RoomMessagesResponse, SyncError, SyncResponse)
+                 RoomMemberEvent, RoomMessage, RoomMessagesResponse, SyncError, SyncResponse)
 
 from .. import metrics, texts
 from ..config import Config
 from ..desk.room import MediatorsRoom
+from ..errors import StoreUnavailable
 from ..helpdesk import Helpdesk
 from ..messages import Incoming, Reply
 from ..reporting.cli import weekly_post
+from ..safetext import safe_text
 from ..storage.store import Store
 from .access import may_invite
-from .events import convert, event_time, mentions
+from .events import convert, event_time, mentions, message_text
+from .lanes import Lanes
 from .media import media_incoming
+from .outbox import RoomOutbox
 from .sending import NETWORK_ERRORS
 from .session import LoginFailed
 from .undecryptable import UndecryptableMessages
 
 log = logging.getLogger(__name__)
-
-BACKFILL_PAGES = 20  # at most 20 pages of missed events per room and batch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +74,10 @@ class Timing:
     undecryptable_notice_after: float = 10.0
     typing_after: float = 0.3  # show "typing…" only when a turn takes longer than this
     first_backoff: float = 1.0
-    max_backoff: float = 30.0
+    max_backoff: float = 2.0  # syncing again within ~2 s of the homeserver's return
+    store_backoff: float = 30.0  # the longest wait between two tries of an event the store refused
+    flood_limit: int = 20  # more messages than this from one sender within flood_window: they go last
+    flood_window: float = 30.0
     tick_every: float = 60.0  # seconds between two looks at tickets (autoclose, reminders)
     purge_every: float = 3600.0  # seconds between two erasures of what is past retention_days
     report_every: float = 7 * 86400.0  # seconds between two posts of the report in report_room
@@ -82,6 +100,11 @@ class MatrixBot:
         self._to_acknowledge: dict[str, str] = {}
         self._typing: set[str] = set()
         self._background: set[asyncio.Task] = set()
+        self.lanes = Lanes(on_flood=self._tell_flooding, flood_limit=timing.flood_limit,
+                           flood_window=timing.flood_window)
+        self.outbox = RoomOutbox(store, helpdesk.sender)
+        self._saved: asyncio.Task | None = None  # the last batch's token save; each waits for the one before
+        self.failures = 0  # events that could not be handled (recorded, the agent told)
         self.clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
     async def run_forever(self) -> None:
@@ -91,6 +114,7 @@ class MatrixBot:
         backoff = self.timing.first_backoff
         try:
             while True:
+                await self.lanes.wait_for_room()
                 try:
                     response = await self.client.sync(timeout=self.timing.sync_timeout_ms if not full_state else 0,
                                                       since=token, full_state=full_state, sync_filter=self._filter())
@@ -109,24 +133,88 @@ class MatrixBot:
                 self.ready.set()
         finally:
             self.undecryptable.close()
+            await self.lanes.close()
+            await self.outbox.close()
             for task in self._background:
                 task.cancel()
 
     async def handle_batch(self, response: SyncResponse) -> None:
+        """Hand the batch's events to the lanes; its token is saved once they are all handled."""
         await self._crypto_housekeeping()
         for room_id, info in response.rooms.invite.items():
             await self._on_invite(room_id, info.invite_state)
-        for room_id, event in self.undecryptable.retry():
-            await self._on_event(room_id, event)
+        events = list(self.undecryptable.retry())
+        marks: dict[str, str] = {}
         for room_id, info in response.rooms.join.items():
             missed = await self._backfill(room_id, info.timeline.prev_batch) if info.timeline.limited else []
-            for event in [*missed, *info.timeline.events]:
-                await self._on_event(room_id, event)
-        # answers first: the batch's events are already stored as handled, so a crash before the
-        # token is saved only refetches a batch whose events are then skipped
-        await self.helpdesk.drain()
-        await self.store.save_sync_token(response.next_batch)
+            events += [(room_id, event) for event in [*missed, *info.timeline.events]]
+            if info.timeline.events:
+                marks[room_id] = info.timeline.events[-1].event_id
+        handled = [self.lanes.put(getattr(event, "sender", None) or room_id, self._job(room_id, event),
+                                  when=_message_time(event), room=room_id)
+                   for room_id, event in events if getattr(event, "sender", None) != self.client.user_id]
+        self._saved = asyncio.create_task(self._save_when_handled(response.next_batch, marks, handled, self._saved))
+        self._background.add(self._saved)
+        self._saved.add_done_callback(self._background.discard)
+        self.outbox.kick()  # what a previous run left, and what the first lanes already decided
+
+    async def _save_when_handled(self, token: str, marks: dict[str, str], handled: list[asyncio.Future],
+                                 previous: asyncio.Task | None) -> None:
+        """Save `token` and the rooms' marks once this batch's events and every earlier batch are done."""
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        await asyncio.gather(*handled, return_exceptions=True)
+        if any(future.cancelled() for future in handled):
+            return  # stopping: the next run starts again from the last saved token
+        await self._until_stored(lambda: self.store.save_sync_token(token, marks), what="the sync token")
+        self.outbox.kick()
         self._acknowledge()
+
+    def _job(self, room_id: str, event) -> Callable:
+        async def job() -> None:
+            await self._until_stored(lambda: self._isolated(room_id, event), what=f"event {event.event_id}")
+        return job
+
+    async def _until_stored(self, call: Callable, *, what: str) -> None:
+        """`call()` again and again, with backoff, while the store (or the network) fails: nothing moves past it."""
+        wait = self.timing.first_backoff
+        while True:
+            try:
+                return await call()
+            except (StoreUnavailable, *NETWORK_ERRORS) as exc:
+                log.error("%s failed on %s (%s): trying again in %.0fs", "the store" if isinstance(
+                    exc, StoreUnavailable) else "the network", what, exc or type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, self.timing.store_backoff)
+
+    async def _isolated(self, room_id: str, event) -> None:
+        """One event handled; whatever it holds, an error stays with it (recorded, told, logged)."""
+        try:
+            await self._on_event(room_id, event)
+        except (StoreUnavailable, asyncio.CancelledError, *NETWORK_ERRORS):
+            raise
+        except Exception as exc:
+            self.failures += 1
+            log.exception("event %s in %s could not be handled (%s); recorded, the loop goes on",
+                          event.event_id, room_id, type(exc).__name__)
+            await self._record_failure(room_id, event, exc)
+        self.outbox.kick()
+
+    async def _record_failure(self, room_id: str, event, error: Exception) -> None:
+        sender = getattr(event, "sender", None)
+        if not sender or sender == self.client.user_id:
+            return
+        try:
+            text = safe_text(message_text(event.source.get("content", {})) or "")
+        except Exception:
+            text = ""
+        try:
+            await self.helpdesk.record_failure(event_id=event.event_id, agent=sender, room=room_id, text=text,
+                                               error=error)
+        except (StoreUnavailable, asyncio.CancelledError):
+            raise
+        except Exception:  # never a reason to stop either: the event stays unhandled, the log says why
+            log.exception("could not record the failure of event %s", event.event_id)
 
     def _filter(self) -> dict:
         return {"room": {"timeline": {"limit": self.timing.timeline_limit}}, "presence": {"not_types": ["*"]}}
@@ -134,21 +222,27 @@ class MatrixBot:
     async def _backfill(self, room_id: str, prev_batch: str | None) -> list:
         """Events a limited timeline left out (many arrived while the bot was down), oldest first.
 
-        Pages back until an event already handled, one of the bot's own, or one older than the
-        bot's first start: what lies before was dealt with.
+        Pages back, however far, until the room's mark (the newest event of the last batch fully
+        handled) or an event older than the bot's first start. A room without a mark yet (first
+        gap, or a store older than marks) stops at an event already handled or one of the bot's own.
+        A failed page raises: the batch is fetched again rather than a message skipped.
         """
+        mark = await self.store.room_mark(room_id)
         missed: list = []
         start = prev_batch
-        for _ in range(BACKFILL_PAGES):
+        while start:
             response = await self.client.room_messages(room_id, start=start, limit=self.timing.timeline_limit)
-            if not isinstance(response, RoomMessagesResponse) or not response.chunk:
-                break
+            if not isinstance(response, RoomMessagesResponse):
+                raise ConnectionError(f"catch-up of {room_id}: {response.status_code} {response.message}")
             for event in response.chunk:  # newest first
-                if (getattr(event, "sender", None) == self.client.user_id or event_time(event) < self.since
-                        or await self.store.is_handled(event.event_id)):
-                    return missed[::-1]
+                if event.event_id == mark or event_time(event) < self.since or (
+                        mark is None and (getattr(event, "sender", None) == self.client.user_id
+                                          or await self.store.is_handled(event.event_id))):
+                    start = None
+                    break
                 missed.append(event)
-            start = response.end
+            else:
+                start = response.end if response.chunk and response.end != start else None
         if missed:
             log.info("backfilled %d events missed in %s", len(missed), room_id)
         return missed[::-1]
@@ -245,7 +339,12 @@ class MatrixBot:
 
     async def _tell_undecryptable(self, room_id: str, event: MegolmEvent) -> None:
         await self.store.enqueue([Reply(room=room_id, text=texts.say("matrix.undecryptable"))])
-        await self.helpdesk.drain()
+        self.outbox.kick()
+
+    async def _tell_flooding(self, sender: str, room_id: str) -> None:
+        if not self._is_mediators_room(room_id, self.client.rooms.get(room_id)):
+            await self.store.enqueue([Reply(room=room_id, text=texts.say("matrix.flood_notice"))])
+            self.outbox.kick()
 
     # --- the clock's turn
 
@@ -259,7 +358,7 @@ class MatrixBot:
             await asyncio.sleep(self.timing.tick_every)
             try:
                 if await self.helpdesk.tick(self.clock()):
-                    await self.helpdesk.drain()
+                    self.outbox.kick()
                 if last_purge is None or (self.clock() - last_purge).total_seconds() >= self.timing.purge_every:
                     last_purge = self.clock()
                     await self._purge(last_purge)
@@ -267,7 +366,7 @@ class MatrixBot:
                                          every=timedelta(seconds=self.timing.report_every))
                 if post is not None:  # the report, as a file in report_room (bot/reporting/)
                     await self.store.enqueue([post])
-                    await self.helpdesk.drain()
+                    self.outbox.kick()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -279,7 +378,7 @@ class MatrixBot:
         if any(erased.values()):
             log.info("retention (%d days): erased %s", self.config.retention_days,
                      ", ".join(f"{n} {what}" for what, n in erased.items() if n))
-            await self.helpdesk.drain()  # the redactions of the mediators' copies it queued
+            self.outbox.kick()  # the redactions of the mediators' copies it queued
 
     # --- presence of mind: typing and read receipts, never delaying an answer
 
@@ -321,6 +420,11 @@ class MatrixBot:
             log.info("homeserver %s reachable again: resuming", self.client.homeserver)
         self._reachable = True
         return self.timing.first_backoff
+
+
+def _message_time(event) -> float | None:
+    """When a message was sent (seconds), for the flood guard; None for state and other events."""
+    return event.server_timestamp / 1000 if isinstance(event, (RoomMessage, MegolmEvent, ReactionEvent)) else None
 
 
 def _members(room: MatrixRoom | None) -> MediatorsRoom:

@@ -31,7 +31,8 @@ class Person:
         """Log in as a new device with its own crypto store, and start syncing."""
         store_dir.mkdir(parents=True, exist_ok=True)
         client = AsyncClient(homeserver, user_id, store_path=str(store_dir),
-                             config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False))
+                             config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False,
+                                                      max_timeout_retry_wait_time=1.0))  # back within 1 s, like a phone
         response = await client.login(password, device_name=device_name)
         if not isinstance(response, LoginResponse):
             await client.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -184,7 +185,10 @@ async def _connect(config: Config, timing: Timing) -> AsyncClient:
 
 
 async def run(config: Config, *, engine: Engine | None = None) -> None:
-    """Run the bot until cancelled or sent SIGTERM/SIGINT; everything is closed on the way out."""
+    """Run the bot until cancelled or sent SIGTERM/SIGINT; everything is closed on the way out.
+
+    Every file the bot creates (store, session, crypto store) is for its own user only: umask 077."""
+    os.umask(0o077)
     running = await start(config, engine=engine)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

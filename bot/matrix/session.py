@@ -1,7 +1,8 @@
 """Logging in once and staying the same device: the session and nio's crypto store live in data_dir.
 
     data_dir/session.json   user_id, device_id, access_token (mode 0600)
-    data_dir/nio/           nio's SQLite crypto store for that device (olm account, megolm sessions)
+    data_dir/nio/           nio's SQLite crypto store for that device (olm account, megolm sessions),
+                            mode 0700, its files 0600 (they hold the device's private keys)
 
 The two belong together: a device whose store is lost cannot be reused (its keys are on the
 server already and the new ones are refused, so the bot would silently stop decrypting). So:
@@ -65,11 +66,24 @@ def read_session(data_dir: Path) -> SavedSession | None:
 
 
 def write_session(data_dir: Path, session: SavedSession) -> None:
+    """Atomically, and readable by the bot's user only from the first byte (the token is a password)."""
     path = session_path(data_dir)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(session), indent=2))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    tmp.unlink(missing_ok=True)  # a leftover of a crash: O_EXCL below must create the file itself
+    descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(json.dumps(asdict(session), indent=2))
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+
+
+def lock_down(store: Path) -> None:
+    """nio's crypto store (the device's private keys) readable by the bot's user only: 0700, files 0600."""
+    os.chmod(store, 0o700)
+    for path in store.iterdir():
+        if path.is_file():
+            os.chmod(path, 0o600)
 
 
 async def open_client(config: Config) -> AsyncClient:
@@ -77,13 +91,14 @@ async def open_client(config: Config) -> AsyncClient:
     assert config.homeserver, "open_client needs a homeserver"
     data_dir = config.data_dir
     store = store_dir(data_dir)
-    store.mkdir(parents=True, exist_ok=True)
+    store.mkdir(mode=0o700, parents=True, exist_ok=True)
     saved = read_session(data_dir)
     client = None
     if saved and _matches(saved, config):
         client = await _restore(config, saved)
     if client is None:
         client = await _new_login(config)
+    lock_down(store)  # nio created its files with the process umask
     if client.should_upload_keys:
         await client.keys_upload()
     return client

@@ -6,7 +6,8 @@ What it keeps, and why it must survive a crash:
 - an outbox of actions, written in the SAME transaction as the state and the handled id
   (`commit_turn`). After a crash the outbox is drained again with each item's stable
   transaction id, which the homeserver deduplicates: nothing lost, nothing twice;
-- the sync token and a few facts (`meta`), e.g. the bot's very first start;
+- the sync token and a few facts (`meta`), e.g. the bot's very first start, and per room the
+  newest event of the last fully handled batch (`room_marks`: where a catch-up stops);
 - feedback records (👍 / 👎 or oui / non), for statistics;
 - which agent each outbox item and each sent event is about (`outbox.agent`, `sent_events`), so an
   erasure (bot/storage/erasure.py) finds every row and every event of one agent; freed pages are
@@ -145,6 +146,15 @@ MIGRATIONS: tuple[str, ...] = (
     decision_log.MIGRATION,
     # 7: the full-text index of tickets' words, kept in step by triggers (`!cherche`, bot/storage/tickets.py)
     ticket_store.SEARCH_MIGRATION,
+    # 8: per room, the newest timeline event of the last fully handled sync batch: catch-up pages back to
+    # it. Saved with the sync token; never purged (the handled ids are), so an old room is not answered again
+    """
+    CREATE TABLE room_marks (
+        room_id TEXT PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -559,9 +569,22 @@ class Store:
     async def sync_token(self) -> str | None:
         return await self.get_meta("sync_token")
 
-    async def save_sync_token(self, token: str) -> None:
-        """Called only once every event of the batch that led to `token` is stored."""
-        await self.set_meta("sync_token", token)
+    async def save_sync_token(self, token: str, marks: dict[str, str] | None = None) -> None:
+        """Called only once every event of the batch that led to `token` is stored; `marks` (room id ->
+        newest event of that batch in the room) in the same transaction, so both always agree."""
+        async with self.transaction() as db:
+            await db.execute("INSERT INTO meta (key, value) VALUES ('sync_token', ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (token,))
+            for room_id, event_id in (marks or {}).items():
+                await db.execute("INSERT INTO room_marks (room_id, event_id, updated_at) VALUES (?, ?, ?) "
+                                 "ON CONFLICT(room_id) DO UPDATE SET event_id = excluded.event_id, "
+                                 "updated_at = excluded.updated_at", (room_id, event_id, _now()))
+
+    async def room_mark(self, room_id: str) -> str | None:
+        """The newest event of `room_id` the bot is done with (None: none recorded yet)."""
+        async with self._db.execute("SELECT event_id FROM room_marks WHERE room_id = ?", (room_id,)) as cursor:
+            row = await cursor.fetchone()
+        return row["event_id"] if row else None
 
     async def first_start(self, now: datetime) -> datetime:
         """The bot's very first start, set once: older events are history, never answered."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.verbatim import plain, verbatim
 from bot.config import config_from_dict
 from bot.desk.desk import Desk
 from bot.desk.room import MediatorsRoom
@@ -86,7 +87,7 @@ class DeskDriver:
 
 
 def texts(actions) -> list[str]:
-    return [a.text for a in actions if hasattr(a, "text")]
+    return [plain(a.text) for a in actions if hasattr(a, "text")]
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_a_ticket_opens_with_its_card_and_the_agent_is_told_when(desk):
     assert [type(a) for a in said] == [Reply, Reply, PostCard]
     assert said[1].text == "Votre demande porte le n° 1. Un médiateur vous répondra dès maintenant ; " \
                            "vos prochains messages lui seront transmis."
-    assert said[2].text.splitlines() == ["#1 · Jean Martin (@jean:tchap) · badge · L'agent demande",
+    assert plain(said[2].text).splitlines() == ["#1 · Jean Martin (@jean:tchap) · badge · L'agent demande",
                                          "10:01 Agent : mon badge ne marche plus", "site : Mairie"]
     assert desk.tickets[1].status is Status.OPEN
 
@@ -113,7 +114,8 @@ def test_outside_working_hours_the_agent_is_told_when_a_mediator_will_answer(des
 def test_while_a_ticket_is_open_the_agent_writes_to_the_mediators_not_the_faq(desk):
     desk.agent("je veux un médiateur")
     said = desk.agent("c'est urgent")
-    assert said == [ToMediators(text="#1 · **Jean Martin** : c'est urgent", ticket=1, author=AGENT,
+    assert said == [ToMediators(text=f"#1 · **{verbatim('Jean Martin')}** : {verbatim('c' + chr(39) + 'est urgent')}",
+                                ticket=1, author=AGENT,
                                 body="c'est urgent", source_event="$e2")]
 
 

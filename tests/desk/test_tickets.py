@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.verbatim import plain, verbatim
 from bot.config import config_from_dict
 from bot.desk.hours import PARIS
 from bot.messages import TranscriptLine
@@ -244,7 +245,7 @@ def test_card_text():
                        text="ma badgeuse ne marche pas"),
         TranscriptLine(time=NOW, author="bot", text="Je préviens un médiateur."),
     ), fields={"Site": "Gerland"})
-    assert card_text(card).splitlines() == [
+    assert plain(card_text(card)).splitlines() == [
         "#12 · Jean Martin (@jean.martin:agent.tchap.gouv.fr) · Badgeuse · L'agent demande à parler à un médiateur",
         "09:58 Agent : ma badgeuse ne marche pas",
         "10:00 Assistant : Je préviens un médiateur.",
@@ -253,7 +254,7 @@ def test_card_text():
 
 
 def test_card_without_topic():
-    assert card_text(ticket(topic=None)).startswith("#12 · Jean Martin (@jean.martin:agent.tchap.gouv.fr) · sans thème · ")
+    assert plain(card_text(ticket(topic=None))).startswith("#12 · Jean Martin (@jean.martin:agent.tchap.gouv.fr) · sans thème · ")
 
 
 # --- Statistics --------------------------------------------------------------------------------
@@ -296,7 +297,7 @@ def test_a_card_shows_the_agent_whole_and_the_bot_in_brief():
         TranscriptLine(time=NOW, author="agent", text=story),
         TranscriptLine(time=NOW, author="bot", text=long_answer),
     ))
-    lines = card_text(card).splitlines()
+    lines = plain(card_text(card)).splitlines()
     assert lines[1:] == ["10:00 Agent : Bonjour, je travaille à la crèche depuis 12 ans",
-                         "et je n'ai jamais utilisé la messagerie",
+                         "│ et je n'ai jamais utilisé la messagerie",  # set apart: no line passes for the bot's
                          "10:00 Assistant : 1. Allez sur https://messagerie.ville.example.fr …"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.verbatim import plain, verbatim
 from bot.config import config_from_dict
 from bot.desk.desk import Desk
 from bot.desk.room import MediatorsRoom
@@ -78,7 +79,7 @@ async def test_a_ticket_is_stored_with_its_card_link_messages_and_audit(helpdesk
     assert ("note", "à rappeler") in history
     assert [text for kind, text in history if kind == "audit"] == ["open", "reply", "close", "mark 5"]
     await helpdesk.mediator_turn(said("$m4", PAUL, "!ticket 1", 6), MediatorsRoom(names={MARIE: "Marie [DINUM]"}))
-    shown = [item.action.text for item in await store.pending_outbox()][-1]
+    shown = [plain(item.action.text) for item in await store.pending_outbox()][-1]
     assert "note de Marie : à rappeler" in shown and "Jean Martin : c'est urgent" in shown
     assert "suivi (Marie) : clôture" in shown and "suivi (Jean Martin) : note 5" in shown
     relay = next(a for a in sent if isinstance(a, RelayToAgent))
