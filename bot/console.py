@@ -18,6 +18,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Callable, TextIO
 
+from .answering.encoder import encoder_for, service_for
 from .config import Config
 from .conversation import build_engine
 from .helpdesk import Helpdesk
@@ -65,10 +66,12 @@ async def console(config: Config, agent_name: str, *, stdin: TextIO | None = Non
     """Run a conversation on stdin/stdout until end of input; returns the exit code."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     clock = clock or (lambda: datetime.now(timezone.utc))
-    engine = build_engine(config)  # a broken FAQ stops here, with file:line problems
+    engine = build_engine(config, encoder_for(config.semantic))  # a broken FAQ stops here, with file:line problems
+    encoding = service_for(engine, config.semantic)
     store = await Store.open(config.data_dir)
     try:
-        helpdesk = Helpdesk(engine=engine, store=store, sender=ConsoleSender(stdout))
+        helpdesk = Helpdesk(engine=engine, store=store, sender=ConsoleSender(stdout),
+                            understand=encoding and encoding.understand)
         interactive = stdin.isatty()
         if interactive:
             print(say("console.intro", name=agent_name), file=stdout, flush=True)

@@ -4,7 +4,8 @@ An entry is one help topic of the catalogue (bot/topics.yaml): its title, how th
 (type), the ways agents ask it (questions, mots_cles), look-alikes it must not answer (pas_pour)
 and the answer text. Answers quote employer facts as `{variable}` taken from the config, so a
 wrong or missing variable is caught here, at check time, and never shown raw to an agent.
-faq/lexique.yaml is not an entry file: bot/lexicon.py reads it.
+faq/lexique.yaml and faq/hors_champ.yaml are not entry files: bot/lexicon.py and
+bot/answering/semantic.py read them.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .yamlfile import Mapping, Sequence, load_file, load_text
 KINDS = {"reponse": "answer", "parcours": "flow", "mediateur": "escalate", "politesse": "smalltalk"}
 ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse"}
 LEXICON_FILE = "lexique.yaml"
+OUT_OF_SCOPE_FILE = "hors_champ.yaml"  # questions the bot must not answer (bot/answering/semantic.py)
 CATALOGUE = Path(__file__).parent / "topics.yaml"
 VARIABLE = re.compile(r"\{([^{}]*)\}")
 
@@ -70,7 +72,7 @@ def catalogue_topics(path: Path = CATALOGUE) -> dict[str, str]:
 def load_faq(faq_dir: Path, variables: dict[str, str],
              catalogue: dict[str, str] | None = None) -> tuple[Faq, list[Problem]]:
     """Load every faq/*.yaml; return the entries and every problem found (never raises)."""
-    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name != LEXICON_FILE)
+    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name not in (LEXICON_FILE, OUT_OF_SCOPE_FILE))
     if not files:
         return Faq(()), [Problem(file=str(faq_dir), line=1, message="aucun fichier .yaml de FAQ dans ce dossier")]
     entries: list[Entry] = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Protocol
+from typing import Awaitable, Callable, Protocol
 
 from datetime import datetime
 
@@ -51,8 +51,10 @@ class Sender(Protocol):
 class Helpdesk:
     """Ties the pure engine, the store and a sender together."""
 
-    def __init__(self, *, engine: Engine, store: Store, sender: Sender, desk: Desk | None = None):
+    def __init__(self, *, engine: Engine, store: Store, sender: Sender, desk: Desk | None = None,
+                 understand: Callable[[Incoming, Engine], Awaitable[Incoming]] | None = None):
         self.engine = engine
+        self.understand = understand  # e.g. EncoderService.understand: adds the text's vector, off the loop
         self.store = store
         self.sender = sender
         self.desk = desk
@@ -61,6 +63,8 @@ class Helpdesk:
 
     async def turn(self, incoming: Incoming) -> bool:
         """Decide and store the answer to one message; False when it was already handled."""
+        if self.understand is not None:
+            incoming = await self.understand(incoming, self.engine)
         async with self._agent_locks[incoming.sender]:
             if await self.store.is_handled(incoming.event_id):
                 return False

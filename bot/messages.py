@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Union
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    import numpy as np
 
 UserID = str
 RoomID = str
@@ -20,6 +23,9 @@ class Incoming:
 
     `time` comes from the event (origin_server_ts), never from a clock read inside the core.
     `reply_to` is the event the message answers (rich reply), if any.
+`vector` is the sentence encoder's unit vector of `text` (float32, the model's dimension): the
+driver encodes off the event loop and hands it in, so the core stays pure; None when the
+encoder is off, down, or skipped because the words already settle the question.
     """
 
     sender: UserID
@@ -30,6 +36,7 @@ class Incoming:
     reply_to: EventID | None = None
     sender_name: str | None = None
     media: Media | None = None
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

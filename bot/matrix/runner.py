@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from nio import AsyncClient
 
 from .. import knowledge
+from ..answering.encoder import service_for
 from ..config import Config
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
@@ -35,8 +36,9 @@ RELOAD_EVERY = 5.0  # seconds between two looks at the FAQ and flow files (a few
 
 def load_engine(config: Config) -> Engine:
     """The conversation core; imported here so the Matrix layer never depends on its internals."""
+    from ..answering.encoder import encoder_for
     from ..conversation import build_engine
-    return build_engine(config)
+    return build_engine(config, encoder_for(config.semantic))
 
 
 def check(config: Config) -> None:
@@ -92,7 +94,8 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
         log.warning("no allowed_users nor allowed_domains: the bot accepts invites from anyone")
     since = await store.first_start(datetime.now(timezone.utc))
     config = await ensure_mediators_room(client, store, config)
-    helpdesk = Helpdesk(engine=engine, store=store, desk=desk,
+    encoding = service_for(engine, config.semantic)  # the message's vector, computed off the event loop
+    helpdesk = Helpdesk(engine=engine, store=store, desk=desk, understand=encoding and encoding.understand,
                         sender=MatrixSender(client, mediators_room=config.mediators_room, cards=store.card_event))
     bot = MatrixBot(client=client, store=store, helpdesk=helpdesk, config=config, since=since, timing=timing)
     task = asyncio.create_task(bot.run_forever(), name="matrix-sync")

@@ -1,0 +1,1 @@
+"""Answering a question: FAQ, lexicon, lexical and semantic matching, the encoder seam."""
