@@ -41,8 +41,8 @@ DEFAULTS: dict[str, Any] = {
         "remote": {"url": None, "model": None, "key_file": None, "key_env": None, "timeout_seconds": 2.0,
                    "prefix": ""},
         "thresholds": {
-            "multilingual-e5-small-q4": {"weight": 0.7, "answer": 40.0, "clarify": 25.0, "margin": 10.0,
-                                         "elsewhere": 5.0, "settled": 75.0},
+            "multilingual-e5-small-q4": {"weight": 0.4, "answer": 50.0, "clarify": 25.0, "margin": 15.0,
+                                         "elsewhere": 3.0, "settled": 80.0},
         },
     },
     "conversation": {

@@ -12,7 +12,8 @@ Rules, in order (thresholds per model id in the config, `semantic.thresholds`):
   3. combined = weight * lexical + (1 - weight) * 100 * probability, per entry.
      Best below `clarify`: none (the bot offers a mediator).
   4. Best >= `answer` and ahead by `margin`: an answer, if the words back it (the lexical
-     decision alone would answer the same entry) or if nothing says it is elsewhere: the
+     decision alone would answer the same entry, and "elsewhere" is not the most probable
+     meaning) or if nothing says it is elsewhere: the
      "elsewhere" probability is under `elsewhere` and no look-alike subject of the lexicon
      (wifi, CAF, cantine, someone else's mailbox) appears that the entry does not expect.
      Semantic closeness alone is not permission to answer.
@@ -87,8 +88,10 @@ class HybridMatcher:
                             reason=f"combined {best.score} < clarify {t.clarify}")
         gap = best.score - combined[1].score if len(combined) > 1 else best.score
         if best.score >= t.answer and gap >= t.margin:
-            backed = lexical.kind == "answer" and lexical.top is not None and lexical.top.id == best.id
             elsewhere = 100 * probabilities.get(ELSEWHERE, 0.0)
+            # the words back it, unless the meaning's first choice is "elsewhere"
+            backed = (lexical.kind == "answer" and lexical.top is not None and lexical.top.id == best.id
+                      and max(probabilities, key=probabilities.get) != ELSEWHERE)
             foreign = self.lexical.unexpected_lookalikes(text, best.id)
             if backed or (elsewhere < t.elsewhere and not foreign):
                 why = "the words agree" if backed else f"elsewhere {elsewhere:.1f} < {t.elsewhere}, no look-alike"
