@@ -93,6 +93,10 @@ class BundledEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return unit(np.atleast_2d(self._model.query(texts)))  # query: on both sides, see above
 
+    def token_count(self, text: str) -> int:
+        """Tokens the model sees for `text` once prepared and capped (for benchmarks and logs)."""
+        return self._model.token_count(self._fit(prepare(text)), True)
+
     def _fit(self, text: str) -> str:
         """Shorten (start and end kept) until the model sees at most MAX_TOKENS tokens."""
         for _ in range(6):

@@ -9,10 +9,13 @@ it returns one probability per entry and one for "elsewhere". Measured against n
 probability says when a message resembles things the bot must not answer.
 
 Vectors are cached on disk (`VectorCache`, SQLite in data_dir, keyed by model id and text), so a
-restart or a hot reload embeds only the texts that changed; training takes a fraction of a second.
+restart or a hot reload embeds only the texts that changed, and the trained classifier is kept
+beside them (a restart trains nothing; an edit retrains in about a second).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import sqlite3
@@ -46,6 +49,8 @@ class VectorCache:
             os.chmod(self.path, 0o600)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, text TEXT NOT NULL, "
                          "vector BLOB NOT NULL, PRIMARY KEY (model, text))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS classifiers (key TEXT PRIMARY KEY, dim INTEGER NOT NULL, "
+                         "weights BLOB NOT NULL, bias BLOB NOT NULL)")
         self._db.commit()
 
     def get(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
@@ -63,6 +68,20 @@ class VectorCache:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
                                  [(model, t, np.asarray(v, dtype=np.float32).tobytes()) for t, v in vectors.items()])
+
+    def classifier(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The classifier trained on exactly these texts, labels and model (a restart trains nothing)."""
+        row = self._db.execute("SELECT dim, weights, bias FROM classifiers WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        bias = np.frombuffer(row[2], dtype=np.float32).copy()
+        return np.frombuffer(row[1], dtype=np.float32).reshape(row[0], len(bias)).copy(), bias
+
+    def keep_classifier(self, key: str, weights: np.ndarray, bias: np.ndarray) -> None:
+        with self._db:  # only the latest FAQ's classifier is worth keeping
+            self._db.execute("DELETE FROM classifiers")
+            self._db.execute("INSERT INTO classifiers VALUES (?, ?, ?, ?)",
+                             (key, weights.shape[0], weights.astype(np.float32).tobytes(), bias.astype(np.float32).tobytes()))
 
     def close(self) -> None:
         self._db.close()
@@ -106,13 +125,24 @@ class SemanticIndex:
         texts = [t for topic in examples for t in examples[topic]] + list(elsewhere)
         y = np.array([n for n, topic in enumerate(examples) for _ in examples[topic]] + [len(labels) - 1] * len(elsewhere))
         vectors, embedded = embed(encoder, texts, cache)
-        weights, bias = train(vectors, y, len(labels))
-        return cls(model_id=encoder.model_id, labels=labels, weights=weights, bias=bias, embedded=embedded)
+        key = hashlib.sha256(json.dumps([encoder.model_id, labels, texts, y.tolist(), STEPS, L2]).encode()).hexdigest()
+        trained = cache.classifier(key) if cache else None
+        if trained is None:
+            trained = train(vectors, y, len(labels))
+            if cache:
+                cache.keep_classifier(key, *trained)
+        return cls(model_id=encoder.model_id, labels=labels, weights=trained[0], bias=trained[1], embedded=embedded)
 
-    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        """One probability per entry id, and "elsewhere"; they sum to 1."""
-        p = softmax((np.asarray(vector, dtype=np.float32) * SCALE) @ self.weights + self.bias)
-        return dict(zip(self.labels, p.tolist()))
+    @classmethod
+    def fit(cls, model_id: str, labels: tuple[str, ...], vectors: np.ndarray, y: np.ndarray,
+            embedded: int = 0) -> SemanticIndex:
+        """The classifier over given vectors (row i belongs to labels[y[i]])."""
+        weights, bias = train(vectors, y, len(labels))
+        return cls(model_id=model_id, labels=labels, weights=weights, bias=bias, embedded=embedded)
+
+    def probabilities(self, vector: np.ndarray) -> np.ndarray:
+        """One probability per label (entry ids, then "elsewhere" last); they sum to 1."""
+        return softmax((np.asarray(vector, dtype=np.float32) * SCALE) @ self.weights + self.bias)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -123,15 +153,24 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 def train(vectors: np.ndarray, y: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
     """Softmax regression by full-batch gradient descent, each class weighing the same whatever
-    its number of examples (a topic with 40 examples must not drown one with 10)."""
+    its number of examples (a topic with 40 examples must not drown one with 10). A FAQ of
+    thousands of entries would take minutes: it gets the class centroids (nearest centroid) and
+    only the steps the budget allows."""
+    counts = np.bincount(y, minlength=classes).clip(1)
+    steps = int(min(STEPS, FLOP_BUDGET / max(1, 4 * vectors.size * classes)))
+    bias = np.zeros(classes, dtype=np.float32)
+    if steps < STEPS:
+        centroids = np.zeros((classes, vectors.shape[1]), dtype=np.float32)
+        np.add.at(centroids, y, vectors)
+        weights = np.ascontiguousarray((centroids / counts[:, None]).T)
+    else:
+        weights = np.zeros((vectors.shape[1], classes), dtype=np.float32)
+    if steps == 0:
+        return weights, bias
     x = vectors * SCALE
     target = np.eye(classes, dtype=np.float32)[y]
-    counts = np.bincount(y, minlength=classes).clip(1)
     sample = (1.0 / counts)[y]
     sample = (sample / sample.mean()).astype(np.float32)[:, None]
-    weights = np.zeros((x.shape[1], classes), dtype=np.float32)
-    bias = np.zeros(classes, dtype=np.float32)
-    steps = int(min(STEPS, max(20, FLOP_BUDGET / max(1, 2 * x.size * classes))))
     for _ in range(steps):
         grad = (softmax(x @ weights + bias) - target) * sample
         weights -= STEP_SIZE * (x.T @ grad / len(x) + L2 * weights)
