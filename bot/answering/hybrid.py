@@ -61,7 +61,11 @@ class HybridMatcher:
 
     def needs_vector(self, text: str) -> bool:
         """Whether encoding this message can change the decision (False: semantic off, or settled)."""
-        return self.semantic is not None and bool(self.lexical.weights(text)) and not self._settled(self.lexical.rank(text))
+        return self.semantic is not None and bool(self.lexical.weights(text)) and not self.settles(text)
+
+    def settles(self, text: str) -> bool:
+        """Whether the words alone settle the message (rule 1): then no vector is computed."""
+        return self._settled(self.lexical.rank(text))
 
     def decide(self, text: str, vector: np.ndarray | None = None) -> Decision:
         return self.explain(text, vector).decision
