@@ -53,19 +53,23 @@ from bot.matrix.localserver import start_synapse  # noqa: E402
 from bot.matrix.person import Person  # noqa: E402
 
 
-PARAPHRASES = [  # situations, not the topics' names: the words alone rarely settle them
-    "mon portable est tombé en panne et je ne peux plus faire mes heures dessus",
-    "hier soir je suis parti sans passer ma carte",
+PARAPHRASES = [  # situations, not the topics' names; only topics the bot answers (a ticket would end the run)
+    "mon portable est neuf et je ne peux plus faire mes heures dessus",
     "quelqu'un a pris mon sac au vestiaire avec la carte du pointage dedans",
-    "la ville m'aide pour le train ?",
-    "je n'arrive plus à lire mes messages du travail depuis ce matin",
-    "how can I reach a real person",
-    "il me faut une preuve de salaire pour louer un appartement",
-    "je pense qu'il manque de l'argent sur ce que j'ai touché ce mois",
+    "je fais 40 km en TER chaque jour, la collectivité participe ?",
+    "je n'arrive plus à lire mes messages du travail, il me demande un code que j'ai oublié",
     "c'est quoi l'adresse pour m'écrire au boulot",
     "un message me dit de cliquer vite sinon ma boîte sera supprimée",
-    "comment je vote pour les représentants",
-    "je voudrais voir combien d'heures j'ai en trop",
+    "il paraît qu'on doit choisir nos délégués en ligne, je m'y prends comment",
+    "j'ai fait beaucoup de soirées ce mois-ci, je peux savoir où j'en suis",
+    "plus rien n'arrive dans ma boîte, elle déborde",
+    "l'appli pour les horaires refuse mes codes depuis ce matin",
+    "je voudrais regarder ce que j'ai touché en janvier sans attendre le courrier",
+    "mon pass navigo a été renouvelé en septembre, vous avez besoin du papier ?",
+    "j'ai tapé n'importe quoi plusieurs fois et maintenant c'est fermé pour moi",
+    "j'ai une question sur mon contrat, vers qui je me tourne",
+    "emails bounce back saying there is no more room",
+    "my clocking card fell out of my pocket somewhere in the park",
 ]
 LONG_STORY = ("bonjour, je me permets de vous écrire parce que depuis la semaine dernière j'ai un souci que je "
               "n'arrive pas à régler seule : le matin quand j'arrive à l'atelier je passe ma carte devant la "
@@ -196,7 +200,8 @@ async def main(messages: int, runs: int, phases: bool) -> None:
     config = load_config(ROOT / "config.example.yaml")
     knowledge, _ = load_knowledge(config)
     faq_questions = [e.questions[0] for e in knowledge.faq.entries if e.kind == "answer" and e.questions]
-    questions = [q for pair in zip(faq_questions, PARAPHRASES * 3) for q in pair]
+    questions = [q for n, faq_question in enumerate(faq_questions)
+                 for q in (faq_question, *(PARAPHRASES * 2)[2 * n:2 * n + 2])]
     thresholds = config.semantic.thresholds[config.semantic.model_id]
     probe = HybridMatcher(knowledge.matcher.lexical, None, thresholds)  # the words' shortcut, without a model
     encoded = [q for q in questions if knowledge.matcher.lexical.weights(q) and not probe.settles(q)]
