@@ -15,7 +15,8 @@ Rules, in order (thresholds per model id in the config, `semantic.thresholds`):
      decision alone would answer the same entry, and "elsewhere" is not the most probable
      meaning) or if nothing says it is elsewhere: the
      "elsewhere" probability is under `elsewhere` and no look-alike subject of the lexicon
-     (wifi, CAF, cantine, someone else's mailbox) appears that the entry does not expect.
+     (wifi, CAF, cantine, someone else's mailbox) appears that the entry does not expect, and
+     the message says more than one term (MIN_TERMS: "fiche de paie" alone is the words' business).
      Semantic closeness alone is not permission to answer.
   5. Otherwise clarify: the close candidates (always at least two, so a doubt never turns into a
      one-option "clarification" that the conversation would answer).
@@ -30,6 +31,9 @@ import numpy as np
 from ..config import HybridThresholds
 from ..matching import CLARIFY_BAND, Candidate, Decision, Matcher
 from .semantic import SemanticIndex
+
+
+MIN_TERMS = 2  # "fiche de paie", "mail": one term's vector is no reason to pick one of its several topics
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,11 +99,14 @@ class HybridMatcher:
             backed = (lexical.kind == "answer" and lexical.top is not None and lexical.top.id == best.id
                       and int(np.argmax(probabilities)) != len(probabilities) - 1)
             foreign = self.lexical.unexpected_lookalikes(text, best.id)
-            if backed or (elsewhere < t.elsewhere and not foreign):
+            short = len(self.lexical.weights(text)) < MIN_TERMS
+            if backed or (elsewhere < t.elsewhere and not foreign and not short):
                 why = "the words agree" if backed else f"elsewhere {elsewhere:.1f} < {t.elsewhere}, no look-alike"
                 return Evidence(decision=Decision(kind="answer", candidates=tuple(combined[:3])), **evidence,
                                 reason=f"combined {best.score} >= answer {t.answer}, margin {gap:.1f}; {why}")
-            doubt = f"look-alike subject {', '.join(foreign)}" if foreign else f"elsewhere {elsewhere:.1f} >= {t.elsewhere}"
+            doubt = (f"look-alike subject {', '.join(foreign)}" if foreign else
+                     "one term says too little to pick one of its topics" if short else
+                     f"elsewhere {elsewhere:.1f} >= {t.elsewhere}")
             reason = f"would answer, but {doubt}: asking instead"
         else:
             reason = f"combined {best.score} (answer {t.answer}), margin {gap:.1f} (needs {t.margin}): asking"
