@@ -221,14 +221,16 @@ def _faq_dir(args: argparse.Namespace, config: Config) -> Path:
 
 
 def _load_matcher(args: argparse.Namespace):
+    """The matcher the bot would use: with the config's encoder (semantic.encoder), FAQ embedded."""
+    from .answering.encoder import encoder_for
     from .conversation.knowledge import load_knowledge
     config = _config(args)
-    knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config))
+    knowledge, problems = load_knowledge(config, faq_dir=_faq_dir(args, config), encoder=encoder_for(config.semantic))
     for problem in problems:  # still usable for trying questions: warn, run `faq check` to fix
         print(f"attention : {problem}", file=sys.stderr)
     if not knowledge.faq.entries:
         raise DataError(problems)
-    return knowledge.matcher
+    return knowledge
 
 
 def _faq_check(args: argparse.Namespace) -> int:
@@ -264,21 +266,40 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _faq_ask(args: argparse.Namespace) -> int:
-    matcher = _load_matcher(args)
-    decision = matcher.decide(args.question)
-    print(f"décision : {decision.kind}")
-    for candidate in matcher.rank(args.question)[:5]:
+    knowledge = _load_matcher(args)
+    matcher = knowledge.matcher
+    evidence = matcher.explain(args.question, _vectors(knowledge, [args.question])[0])
+    print(f"décision : {evidence.decision.kind}")
+    for candidate in evidence.decision.candidates:
         print(f"  {candidate.score:5.1f}  {candidate.id}")
+    print(f"pourquoi : {evidence.reason}")
+    print("lexical (mots) :")
+    for candidate in evidence.lexical:
+        print(f"  {candidate.score:5.1f}  {candidate.id}")
+    if evidence.semantic:
+        print("sens (probabilités) :")
+        for topic, p in sorted(evidence.semantic.items(), key=lambda kv: -kv[1])[:5]:
+            print(f"  {100 * p:5.1f}  {topic}")
     terms = matcher.weights(args.question)
     print("termes : " + ", ".join(f"{t} ({w:.2f})" for t, w in terms.items()))
     return 0
 
 
+def _vectors(knowledge, questions: list[str]) -> list:
+    """Each question's vector when the matcher can use one (None when semantic is off or settled)."""
+    needed = [q for q in questions if knowledge.matcher.needs_vector(q)]
+    if not needed:
+        return [None] * len(questions)
+    encoded = dict(zip(needed, knowledge.encoder.encode(needed)))
+    return [encoded.get(q) for q in questions]
+
+
 def _faq_match(args: argparse.Namespace) -> int:
-    matcher = _load_matcher(args)
+    knowledge = _load_matcher(args)
+    matcher = knowledge.matcher
     for line in sys.stdin:
         question = line.rstrip("\r\n")
-        decision = matcher.decide(question)
+        decision = matcher.decide(question, _vectors(knowledge, [question])[0])
         top = decision.top
         print(json.dumps({
             "question": question,
@@ -292,8 +313,10 @@ def _faq_match(args: argparse.Namespace) -> int:
 
 def _faq_eval(args: argparse.Namespace) -> int:
     from .answering.evaluation import evaluate, load_labelled, render
-    matcher = _load_matcher(args)
-    print(render(evaluate(matcher, load_labelled(args.file)), verbose=args.verbose))
+    knowledge = _load_matcher(args)
+    pairs = load_labelled(args.file)
+    vectors = _vectors(knowledge, [q for q, _ in pairs])
+    print(render(evaluate(knowledge.matcher, pairs, vectors), verbose=args.verbose))
     return 0
 
 

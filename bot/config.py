@@ -35,6 +35,18 @@ DEFAULTS: dict[str, Any] = {
     "canned_replies": "reponses.yaml",
     "variables": {},
     "matching": {"answer": 60.0, "clarify": 46.0, "margin": 8.0},
+    # the semantic matcher (bot/answering/): encoder bundled | remote | off; thresholds per model id
+    "semantic": {
+        "encoder": "bundled",
+        "threads": 1,
+        "retry_after_seconds": 30,
+        "remote": {"url": None, "model": None, "key_file": None, "key_env": None, "timeout_seconds": 2.0,
+                   "prefix": ""},
+        "thresholds": {
+            "multilingual-e5-small-q4": {"weight": 0.4, "answer": 50.0, "clarify": 25.0, "margin": 15.0,
+                                         "elsewhere": 3.0, "settled": 80.0},
+        },
+    },
     "conversation": {
         "retention_days": 90,
         "flow_timeout_minutes": 30,
@@ -68,6 +80,40 @@ class Thresholds:
     answer: float
     clarify: float
     margin: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class HybridThresholds:
+    """One model's thresholds for combining lexical and semantic evidence (bot/answering/hybrid.py)."""
+
+    weight: float     # share of the lexical score in the combined score (0-1)
+    answer: float     # combined score (0-100) from which the best entry is answered...
+    clarify: float    # ...below which the bot offers a mediator; in between it asks
+    margin: float     # points the best must lead the second by to be answered
+    elsewhere: float  # max "elsewhere" probability (%) for an answer the words alone do not back
+    settled: float    # lexical score (with matching.margin) from which the encoder is skipped
+
+
+@dataclass(frozen=True, kw_only=True)
+class Semantic:
+    """Which encoder, and the thresholds of each model id; `encoder: off` is today's lexical bot."""
+
+    encoder: str  # bundled | remote | off
+    threads: int
+    retry_after_seconds: float
+    remote_url: str | None
+    remote_model: str | None
+    remote_key_file: str | None
+    remote_key_env: str | None
+    remote_timeout_seconds: float
+    remote_prefix: str
+    thresholds: dict[str, HybridThresholds]
+
+    @property
+    def model_id(self) -> str | None:
+        if self.encoder == "remote":
+            return self.remote_model
+        return "multilingual-e5-small-q4" if self.encoder == "bundled" else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +161,7 @@ class Config:
     canned_replies: Path
     variables: dict[str, str] = field(default_factory=dict)
     thresholds: Thresholds
+    semantic: Semantic
     retention_days: int
     flow_timeout_minutes: int
     welcome_again_after_days: int
@@ -176,6 +223,7 @@ def config_from_dict(data: dict[str, Any], *, base: Path, name: str = "config") 
         canned_replies=base / _str(merged, "canned_replies", name),
         variables=_variables(merged["variables"], name),
         thresholds=Thresholds(**{k: _number(matching, k, f"matching.{k}", name) for k in ("answer", "clarify", "margin")}),
+        semantic=_semantic(merged["semantic"], name),
         retention_days=int(_number(conv, "retention_days", "conversation.retention_days", name)),
         flow_timeout_minutes=int(_number(conv, "flow_timeout_minutes", "conversation.flow_timeout_minutes", name)),
         welcome_again_after_days=int(_number(conv, "welcome_again_after_days", "conversation.welcome_again_after_days", name)),
@@ -251,6 +299,44 @@ def _variables(value: Any, name: str) -> dict[str, str]:
             raise ConfigError(f"{name}: variable « {key} » : valeur vide ou invalide")
         out[key] = str(val)
     return out
+
+
+def _semantic(value: dict, name: str) -> Semantic:
+    """semantic.remote merges over its defaults; semantic.thresholds adds (or overrides) models."""
+    encoder = value["encoder"]
+    if encoder is False:  # YAML reads a bare `off` as false
+        encoder = "off"
+    if encoder not in ("bundled", "remote", "off"):
+        raise ConfigError(f"{name}: « semantic.encoder » : bundled, remote ou off (reçu : {encoder!r})")
+    remote = _merge("semantic.remote", DEFAULTS["semantic"]["remote"], value.get("remote"), name)
+    given = value.get("thresholds")
+    if given is not None and not isinstance(given, dict):
+        raise ConfigError(f"{name}: « semantic.thresholds » : un modèle par clé, ses seuils en sous-clés")
+    models = {**DEFAULTS["semantic"]["thresholds"], **(given or {})}
+    keys = ("weight", "answer", "clarify", "margin", "elsewhere", "settled")
+    thresholds = {}
+    for model, numbers in models.items():
+        numbers = _merge(f"semantic.thresholds.{model}", dict.fromkeys(keys, None), numbers, name)
+        missing = [k for k in keys if numbers[k] is None]
+        if missing:
+            raise ConfigError(f"{name}: « semantic.thresholds.{model}.{missing[0]} » manquant")
+        thresholds[str(model)] = HybridThresholds(
+            **{k: _number(numbers, k, f"semantic.thresholds.{model}.{k}", name) for k in keys})
+    semantic = Semantic(
+        encoder=encoder, threads=int(_number(value, "threads", "semantic.threads", name)),
+        retry_after_seconds=_number(value, "retry_after_seconds", "semantic.retry_after_seconds", name),
+        remote_url=_opt_str(remote, "url", name), remote_model=_opt_str(remote, "model", name),
+        remote_key_file=_opt_str(remote, "key_file", name), remote_key_env=_opt_str(remote, "key_env", name),
+        remote_timeout_seconds=_number(remote, "timeout_seconds", "semantic.remote.timeout_seconds", name),
+        remote_prefix=str(remote["prefix"] or ""), thresholds=thresholds)
+    if encoder == "remote":
+        if not semantic.remote_url or not semantic.remote_model:
+            raise ConfigError(f"{name}: « semantic.remote.url » et « semantic.remote.model » sont obligatoires "
+                              "avec « semantic.encoder: remote »")
+    if semantic.model_id and semantic.model_id not in thresholds:
+        raise ConfigError(f"{name}: pas de seuils pour le modèle « {semantic.model_id} » : ajoutez "
+                          f"« semantic.thresholds.{semantic.model_id} » (weight, answer, clarify, margin, elsewhere, settled)")
+    return semantic
 
 
 def _parse_time(value: Any, label: str, name: str) -> time:

@@ -20,6 +20,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Callable, TextIO
 
+from .answering.encoder import encoder_for, service_for
 from .config import Config
 from .conversation.engine import build_engine
 from .errors import StoreUnavailable
@@ -71,10 +72,12 @@ async def console(config: Config, agent_name: str, *, stdin: TextIO | None = Non
     if isinstance(stdin, io.TextIOWrapper):
         stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 are a message too, not a crash
     clock = clock or (lambda: datetime.now(timezone.utc))
-    engine = build_engine(config)  # a broken FAQ stops here, with file:line problems
+    engine = build_engine(config, encoder_for(config.semantic))  # a broken FAQ stops here, with file:line problems
+    encoding = service_for(engine, config.semantic)
     store = await Store.open(config.data_dir)
     try:
-        helpdesk = Helpdesk(engine=engine, store=store, sender=ConsoleSender(stdout))
+        helpdesk = Helpdesk(engine=engine, store=store, sender=ConsoleSender(stdout),
+                            understand=encoding and encoding.understand)
         interactive = stdin.isatty()
         if interactive:
             print(say("console.intro", name=agent_name), file=stdout, flush=True)

@@ -37,7 +37,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Awaitable, Protocol
+from typing import Awaitable, Callable, Protocol
 
 from . import metrics
 from .desk.desk import Desk
@@ -71,8 +71,10 @@ class Sender(Protocol):
 class Helpdesk:
     """Ties the pure engine, the store and a sender together."""
 
-    def __init__(self, *, engine: Engine, store: Store, sender: Sender, desk: Desk | None = None):
+    def __init__(self, *, engine: Engine, store: Store, sender: Sender, desk: Desk | None = None,
+                 understand: Callable[[Incoming, Engine], Awaitable[Incoming]] | None = None):
         self.engine = engine
+        self.understand = understand  # e.g. EncoderService.understand: adds the text's vector, off the loop
         self.store = store
         self.sender = sender
         self.desk = desk
@@ -84,6 +86,8 @@ class Helpdesk:
         """Decide and store the answer to one message; False when it was already handled.
 
         Raises only StoreUnavailable: see the module's docstring."""
+        if self.understand is not None:
+            incoming = await self.understand(incoming, self.engine)
         async with self._agent_locks[incoming.sender]:
             return await self._isolated(incoming, self._agent_turn(incoming), in_mediators_room=False)
 

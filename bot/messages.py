@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Union
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .safetext import safe_text, safe_value
 
@@ -24,6 +27,10 @@ class Incoming:
     `reply_to` is the event the message answers (rich reply), if any.
     Every string is passed through `safe_text` on construction, so no driver can hand the core a
     lone surrogate or a NUL (SQLite would refuse it and the event would fail again at each start).
+
+`vector` is the sentence encoder's unit vector of `text` (float32, the model's dimension): the
+driver encodes off the event loop and hands it in, so the core stays pure; None when the
+encoder is off, down, or skipped because the words already settle the question.
     """
 
     sender: UserID
@@ -34,6 +41,7 @@ class Incoming:
     reply_to: EventID | None = None
     sender_name: str | None = None
     media: Media | None = None
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _clean(self, "sender", "room", "text", "event_id", "reply_to", "sender_name")

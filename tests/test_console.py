@@ -24,11 +24,13 @@ WELCOME_FIRST_LINE = say("conversation.welcome", retention_days=90).splitlines()
 
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
-    """config.example.yaml with data in tmp_path and the repository's FAQ and flows."""
+    """config.example.yaml with data in tmp_path and the repository's FAQ and flows, words only
+    (the semantic matcher is tested in test_hybrid.py; here every run would embed the FAQ anew)."""
     text = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
     text = re.sub(r"(?m)^data_dir: .*$", f"data_dir: {tmp_path / 'data'}", text)
     text = re.sub(r"(?m)^faq_dir: .*$", f"faq_dir: {ROOT / 'faq'}", text)
     text = re.sub(r"(?m)^flows_dir: .*$", f"flows_dir: {ROOT / 'flows'}", text)
+    text = re.sub(r"(?m)^  encoder: bundled$", '  encoder: "off"', text)  # fresh process and data_dir each run
     path = tmp_path / "config.yaml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .matching import Decision, Matcher
+from .matching import Decision
 
 OUTCOMES = ("correct", "clarify_ok", "wrong", "missed")
 
@@ -53,10 +53,11 @@ def outcome(decision: Decision, expected: tuple[str, ...]) -> str:
     return "missed"
 
 
-def evaluate(matcher: Matcher, pairs: list[tuple[str, tuple[str, ...]]]) -> Report:
+def evaluate(matcher, pairs: list[tuple[str, tuple[str, ...]]], vectors: list | None = None) -> Report:
+    """`vectors`: each question's vector for a hybrid matcher (None items: decided by the words)."""
     report = Report()
-    for question, expected in pairs:
-        decision = matcher.decide(question)
+    for (question, expected), vector in zip(pairs, vectors or [None] * len(pairs)):
+        decision = matcher.decide(question, vector) if vector is not None else matcher.decide(question)
         got = f"{decision.kind} {[(c.id, c.score) for c in decision.candidates]}"
         if not expected:
             report.out_of_scope += 1

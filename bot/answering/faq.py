@@ -4,7 +4,8 @@ An entry is one help topic of the catalogue (bot/answering/topics.yaml): its tit
 (type), the ways agents ask it (questions, mots_cles), look-alikes it must not answer (pas_pour)
 and the answer text. Answers quote employer facts as `{variable}` taken from the config, so a
 wrong or missing variable is caught here, at check time, and never shown raw to an agent.
-faq/lexique.yaml is not an entry file: bot/answering/lexicon.py reads it.
+faq/lexique.yaml, faq/hors_champ.yaml and faq/exemples-a-verifier.yaml are not entry files:
+bot/answering/lexicon.py, bot/answering/semantic.py and bot/answering/checkcases.py read them.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ KINDS = {"reponse": "answer", "parcours": "flow", "mediateur": "escalate", "poli
 ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse", "reponse_en"}
 LEXICON_FILE = "lexique.yaml"
 CASES_FILE = "exemples-a-verifier.yaml"  # the authors' safety net (bot/answering/checkcases.py), not entries
+OUT_OF_SCOPE_FILE = "hors_champ.yaml"  # questions the bot must not answer (bot/answering/semantic.py)
 CATALOGUE = Path(__file__).parent / "topics.yaml"
 VARIABLE = re.compile(r"\{([\w.]*)\}")  # a name: "{ouvert le soir}" is a lone brace, not a variable
 
@@ -126,7 +128,7 @@ def catalogue_titles(path: Path = CATALOGUE) -> dict[str, str]:
 def load_faq(faq_dir: Path, variables: dict[str, str],
              catalogue: dict[str, str] | None = None) -> tuple[Faq, list[Problem]]:
     """Load every faq/*.yaml; return the entries and every problem found (never raises)."""
-    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name not in (LEXICON_FILE, CASES_FILE))
+    files = sorted(p for p in Path(faq_dir).glob("*.yaml") if p.name not in (LEXICON_FILE, CASES_FILE, OUT_OF_SCOPE_FILE))
     if not files:
         return Faq(()), [Problem(file=str(faq_dir), line=1, message="aucun fichier .yaml de FAQ dans ce dossier")]
     entries: list[Entry] = []

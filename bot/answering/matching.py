@@ -148,8 +148,16 @@ class Matcher:
         # a one-word example ("badgeuse") proves less than a real question that is fully there
         return common / size * min(1.0, size / enough) if size else 0.0
 
+    def unexpected_lookalikes(self, text: str, entry_id: str) -> list[str]:
+        """Look-alike subjects of the lexicon (wifi, cantine, someone else's mailbox) in the message
+        that the entry does not expect: the semantic matcher may not answer over them."""
+        entry = next((e for e in self.entries if e.id == entry_id), None)
+        return [t[1:] for t in self.weights(text) if t[0] == "!" and (entry is None or t not in entry.share)]
+
     def decide(self, text: str) -> Decision:
-        ranked = self.rank(text)
+        return self.decide_ranked(self.rank(text))
+
+    def decide_ranked(self, ranked: list[Candidate]) -> Decision:
         t = self.thresholds
         if not ranked or ranked[0].score < t.clarify:
             return Decision(kind="none", candidates=tuple(ranked[:3]))

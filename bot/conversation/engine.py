@@ -47,9 +47,10 @@ PICK_SCORE = 80          # words naming an offered topic: how close to its title
 PICK_MARGIN = 10
 OUTCOMES = {"answer": "answer", "flow": "flow", "escalate": "ticket", "smalltalk": "smalltalk"}  # entry kind -> logged
 
-def build_engine(config: Config) -> Engine:
-    """The engine over the FAQ and flows of `config`; a broken FAQ stops the start (DataError)."""
-    knowledge, problems = load_knowledge(config)
+def build_engine(config: Config, encoder=None) -> Engine:
+    """The engine over the FAQ and flows of `config`; a broken FAQ stops the start (DataError).
+    With an encoder (bot/answering/encoder.py), the matcher also uses the messages' vectors."""
+    knowledge, problems = load_knowledge(config, encoder=encoder)
     if problems:
         raise DataError(problems)
     return Engine(config, knowledge)
@@ -165,7 +166,7 @@ class Engine:
             return own_data
         if state.pending is not None and state.pending.kind == "erase":
             state = replace(state, pending=None)  # neither oui nor non: nothing is erased, the message reads as new
-        if self._asks_for_human(turn.text):
+        if self._asks_for_human(turn.text, turn.incoming.vector):
             return self._to_human(state, turn, *self._ticket_context(state))
         if state.flow is not None:
             return continue_flow(self, state, turn)
@@ -204,12 +205,12 @@ class Engine:
             return replace(state, pending=offer), [turn.reply(say("conversation.feedback_not_helpful"))]
         return state, [turn.reply(say("conversation.not_understood"))]
 
-    def _asks_for_human(self, text: str) -> bool:
+    def _asks_for_human(self, text: str, vector=None) -> bool:
         if intents.asks_for_human(text):
             return True
         if intents.is_blank(text):
             return False
-        decision = self.knowledge.matcher.decide(text)
+        decision = self.knowledge.matcher.decide(text, vector)
         return decision.kind == "answer" and decision.top is not None and decision.top.id == HUMAN_TOPIC
 
     def _ticket_context(self, state: ConversationState) -> tuple[str, str | None, dict[str, str]]:
@@ -295,7 +296,7 @@ class Engine:
     # --- a new question
 
     def _question(self, state: ConversationState, turn: Turn) -> Result:
-        decision = self._in_context(state, turn, self.knowledge.matcher.decide(turn.text))
+        decision = self._in_context(state, turn, self.knowledge.matcher.decide(turn.text, turn.incoming.vector))
         entries = [e for e in (self.knowledge.faq.get(c.id) for c in decision.candidates) if e is not None]
         if decision.kind == "clarify" and len(entries) > 1:
             (state, actions), outcome = self._clarify(state, turn, entries), "clarify"

@@ -5,27 +5,41 @@ bot can keep serving the last good version when an admin's edit breaks something
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import logging
+
 from ..answering import checkcases
+from ..answering.encoder import Encoder, EncoderError
+from ..answering.hybrid import HybridMatcher
+from ..answering.semantic import SemanticIndex, VectorCache
 from ..config import Config
 from ..errors import Problem
-from ..answering.faq import LEXICON_FILE, Faq, load_faq
+from ..answering.faq import LEXICON_FILE, OUT_OF_SCOPE_FILE, Faq, load_faq
 from .flows import Flow, load_flows
 from ..answering.lexicon import Lexicon, load_lexicon
 from ..answering.matching import Matcher
 from ..texts import say
+from ..yamlfile import load_file
+
+log = logging.getLogger(__name__)
+VECTORS_FILE = "vectors.sqlite"
 
 
 @dataclass(frozen=True)
 class Knowledge:
     faq: Faq
     flows: dict[str, Flow]
-    matcher: Matcher
+    matcher: HybridMatcher
+    encoder: Encoder | None = None  # kept so a hot reload embeds with the same model
 
 
-def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path | None = None) -> tuple[Knowledge, list[Problem]]:
+def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path | None = None,
+                   encoder: Encoder | None = None) -> tuple[Knowledge, list[Problem]]:
+    """Without an encoder the matcher is lexical only (what `semantic: off` means, and what tests
+    of the conversation get); with one, the FAQ's texts are embedded (cached) for the semantic part."""
     faq_dir = faq_dir or config.faq_dir
     flows_dir = flows_dir or config.flows_dir
     faq, problems = load_faq(faq_dir, config.variables)
@@ -40,10 +54,69 @@ def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path 
     problems += flow_problems
     unread = {Path(p.file).stem for p in flow_problems}  # a flow with a problem is not also "introuvable"
     problems += _check_flow_links(faq, flows, unread)
-    matcher = Matcher(faq, lexicon, config.thresholds)
+    elsewhere, elsewhere_problems = load_out_of_scope(faq_dir / OUT_OF_SCOPE_FILE)
+    problems += elsewhere_problems
+    matcher = HybridMatcher(Matcher(faq, lexicon, config.thresholds),
+                            *_semantic_index(config, faq, elsewhere, encoder))
     if not problems:  # the authors' cases, once the files themselves are right (faq/exemples-a-verifier.yaml)
-        problems += checkcases.check(faq_dir, {e.id for e in faq.entries}, matcher.decide)
-    return Knowledge(faq=faq, flows=flows, matcher=matcher), problems
+        problems += checkcases.check(faq_dir, {e.id for e in faq.entries}, _deciding(config, matcher, encoder))
+    return Knowledge(faq=faq, flows=flows, matcher=matcher, encoder=encoder), problems
+
+
+def _deciding(config: Config, matcher: HybridMatcher, encoder: Encoder | None):
+    """`decide(text)` as the bot decides a message: with its vector when the words do not settle it.
+
+    The cases' vectors are cached like the FAQ's (the authors' texts, never an agent's)."""
+    def decide(text: str):
+        if encoder is None or not matcher.needs_vector(text):
+            return matcher.decide(text)
+        cache = VectorCache(config.data_dir / VECTORS_FILE)
+        try:
+            vector = cache.get(encoder.model_id, [text]).get(text)
+            if vector is None:
+                vector = encoder.encode([text])[0]
+                cache.put(encoder.model_id, {text: vector})
+        except EncoderError as exc:
+            raise ConnectionError(str(exc)) from exc  # checkcases says the matcher is out of reach
+        finally:
+            cache.close()
+        return matcher.decide(text, vector)
+    return decide
+
+
+def _semantic_index(config: Config, faq: Faq, elsewhere: list[str], encoder: Encoder | None):
+    """(index, thresholds), or (None, None) when there is no encoder or it cannot embed now."""
+    if encoder is None or not faq.entries:
+        return None, None
+    thresholds = config.semantic.thresholds.get(encoder.model_id)
+    if thresholds is None:
+        log.error("no semantic.thresholds for model %s: lexical matching only", encoder.model_id)
+        return None, None
+    examples = {e.id: (*e.questions, *e.keywords, e.title) for e in faq.entries}
+    cache = VectorCache(config.data_dir / VECTORS_FILE)
+    try:
+        index = SemanticIndex.build(examples, elsewhere, encoder, cache)
+    except EncoderError as exc:  # a remote endpoint down at load: answer with the words until the next load
+        log.error("FAQ not embedded (%s): lexical matching only until the next FAQ load", exc)
+        return None, None
+    finally:
+        cache.close()
+    if index.embedded:
+        log.info("semantic index: %d new text(s) embedded with %s", index.embedded, encoder.model_id)
+    return index, thresholds
+
+
+def load_out_of_scope(path: Path) -> tuple[list[str], list[Problem]]:
+    """faq/hors_champ.yaml: `questions:`, a list of messages the bot must not answer (optional file)."""
+    if not path.exists():
+        return [], []
+    data, problems = load_file(path)
+    if problems:
+        return [], problems
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+        return [], [Problem(file=str(path), line=1, message="« questions: » suivi d'une liste de phrases (lignes « - »)")]
+    return [q.strip() for q in questions], []
 
 
 def _check_flow_links(faq: Faq, flows: dict[str, Flow], unread: set[str]) -> list[Problem]:
@@ -75,7 +148,7 @@ def reload_checked(config: Config, current: Knowledge, log) -> tuple[Knowledge, 
     An admin's typo in faq/, or an edit that breaks one of the authors' cases, must never take
     the assistance line down: the previous version stays in service.
     """
-    fresh, problems = load_knowledge(config)
+    fresh, problems = load_knowledge(config, encoder=current.encoder)
     if problems or not fresh.faq.entries:
         for problem in problems:
             log.error("FAQ/flows: %s", problem)

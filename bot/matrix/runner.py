@@ -21,6 +21,7 @@ from nio import AsyncClient, JoinResponse
 from .. import logs
 from ..conversation import knowledge
 from ..config import Config, path_problems
+from ..answering.encoder import service_for
 from ..errors import ConfigError
 from ..helpdesk import Engine, Helpdesk
 from ..messages import ToMediators
@@ -39,8 +40,9 @@ RELOAD_EVERY = 5.0  # seconds between two looks at the FAQ and flow files (a few
 
 def load_engine(config: Config) -> Engine:
     """The conversation core; imported here so the Matrix layer never depends on its internals."""
+    from ..answering.encoder import encoder_for
     from ..conversation.engine import build_engine
-    return build_engine(config)
+    return build_engine(config, encoder_for(config.semantic))
 
 
 def check(config: Config) -> None:
@@ -107,7 +109,8 @@ async def start(config: Config, *, engine: Engine | None = None, timing: Timing 
         joined = await client.join(config.report_room)
         if not isinstance(joined, JoinResponse):
             log.error("report_room %s: cannot join (%s); invite the bot there", config.report_room, joined)
-    helpdesk = Helpdesk(engine=engine, store=store, desk=desk,
+    encoding = service_for(engine, config.semantic)  # the message's vector, computed off the event loop
+    helpdesk = Helpdesk(engine=engine, store=store, desk=desk, understand=encoding and encoding.understand,
                         sender=MatrixSender(client, mediators_room=config.mediators_room, cards=store.card_event))
     bot = MatrixBot(client=client, store=store, helpdesk=helpdesk, config=config, since=since, timing=timing)
     task = asyncio.create_task(bot.run_forever(), name="matrix-sync")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, load_config
+from bot.answering.encoder import encoder_for
 from bot.conversation.engine import build_engine
 from bot.matrix import start
 from bot.messages import Incoming, Reply
@@ -40,7 +41,8 @@ class Script:
     """The pure core fed the same words as the agent: what the bot is expected to say, turn by turn."""
 
     def __init__(self, config: Config, agent: str, room: str):
-        self.engine = build_engine(config)
+        self.encoder = encoder_for(config.semantic)  # the bot encodes what its matcher can use: so does the script
+        self.engine = build_engine(config, self.encoder)
         self.agent, self.room = agent, room
         self.state: dict | None = None
         self.count = 0
@@ -49,6 +51,8 @@ class Script:
         self.count += 1
         incoming = Incoming(sender=self.agent, room=self.room, text=text, event_id=f"$script{self.count}",
                             time=datetime.now(timezone.utc))
+        if self.engine.knowledge.matcher.needs_vector(text):
+            incoming = replace(incoming, vector=self.encoder.encode([text])[0])
         self.state, actions = self.engine.handle(self.state, incoming)
         return [a.text for a in actions if isinstance(a, Reply) and a.room == self.room]
 

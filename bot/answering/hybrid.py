@@ -1,0 +1,133 @@
+"""The decision: lexical and semantic evidence combined into answer / clarify / none.
+
+    lexical  bot/matching.py: 0-100 per entry, from the words (SMS spellings, typos, synonyms,
+             look-alike subjects of faq/lexique.yaml)
+    semantic bot/answering/semantic.py: a probability per entry and for "elsewhere" (the
+             out-of-scope questions of faq/hors_champ.yaml), from the message's vector
+
+Rules, in order (thresholds per model id in the config, `semantic.thresholds`):
+  1. settled: the lexical winner is strong and clear (>= `settled`, margin >= matching.margin):
+     answer it. The encoder is not even run for such a message (`needs_vector`).
+  2. no vector (semantic off, encoder down, a test without one): today's lexical decision.
+  3. combined = weight * lexical + (1 - weight) * 100 * probability, per entry.
+     Best below `clarify`: none (the bot offers a mediator).
+  4. Best >= `answer` and ahead by `margin`: an answer, if the words back it (the lexical
+     decision alone would answer the same entry, and "elsewhere" is not the most probable
+     meaning) or if nothing says it is elsewhere: the
+     "elsewhere" probability is under `elsewhere` and no look-alike subject of the lexicon
+     (wifi, CAF, cantine, someone else's mailbox) appears that the entry does not expect, and
+     the message says more than one term (MIN_TERMS: "fiche de paie" alone is the words' business).
+     Semantic closeness alone is not permission to answer.
+  5. Otherwise clarify: the close candidates (always at least two, so a doubt never turns into a
+     one-option "clarification" that the conversation would answer).
+Chosen on dev.yaml only; dev2.yaml and benchmarks/eval/own.yaml are the held-out check.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import HybridThresholds
+from .matching import CLARIFY_BAND, Candidate, Decision, Matcher
+from .semantic import SemanticIndex
+
+
+MIN_TERMS = 2  # "fiche de paie", "mail": one term's vector is no reason to pick one of its several topics
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """Everything `faq ask` shows: both evidences, the combination and the reason of the decision."""
+
+    decision: Decision
+    lexical: tuple[Candidate, ...]
+    semantic: dict[str, float]  # entry id (and "elsewhere") -> probability; empty without a vector
+    reason: str
+
+
+class HybridMatcher:
+    """The matcher the conversation uses; `decide` is pure (the vector comes with the message)."""
+
+    def __init__(self, lexical: Matcher, semantic: SemanticIndex | None = None,
+                 thresholds: HybridThresholds | None = None):
+        self.lexical = lexical
+        self.semantic = semantic if thresholds is not None else None
+        self.thresholds = thresholds
+        self._position = {topic: n for n, topic in enumerate(self.semantic.labels)} if self.semantic else {}
+
+    # the lexical matcher's measuring tools, unchanged
+    def rank(self, text: str) -> list[Candidate]:
+        return self.lexical.rank(text)
+
+    def weights(self, text: str) -> dict[str, float]:
+        return self.lexical.weights(text)
+
+    def needs_vector(self, text: str) -> bool:
+        """Whether encoding this message can change the decision (False: semantic off, or settled)."""
+        return self.semantic is not None and bool(self.lexical.weights(text)) and not self.settles(text)
+
+    def settles(self, text: str) -> bool:
+        """Whether the words alone settle the message (rule 1): then no vector is computed."""
+        return self._settled(self.lexical.rank(text))
+
+    def decide(self, text: str, vector: np.ndarray | None = None) -> Decision:
+        return self.explain(text, vector).decision
+
+    def explain(self, text: str, vector: np.ndarray | None = None) -> Evidence:
+        ranked = self.lexical.rank(text)
+        lexical = self.lexical.decide_ranked(ranked)
+        if self.semantic is not None and self._settled(ranked):
+            return Evidence(decision=lexical, lexical=tuple(ranked[:5]), semantic={},
+                            reason="the words settle it (encoder skipped)")
+        if self.semantic is None or vector is None or not self.lexical.weights(text):
+            return Evidence(decision=lexical, lexical=tuple(ranked[:5]), semantic={},
+                            reason="words only (no vector)" if self.semantic else "words only (semantic off)")
+        t = self.thresholds
+        probabilities = self.semantic.probabilities(vector)
+        combined = self._combined(ranked, probabilities)
+        top = np.argsort(-probabilities)[:6]
+        evidence = dict(lexical=tuple(ranked[:5]), semantic={self.semantic.labels[i]: float(probabilities[i]) for i in top})
+        best = combined[0]
+        if best.score < t.clarify:
+            return Evidence(decision=Decision(kind="none", candidates=tuple(combined[:3])), **evidence,
+                            reason=f"combined {best.score} < clarify {t.clarify}")
+        gap = best.score - combined[1].score if len(combined) > 1 else best.score
+        if best.score >= t.answer and gap >= t.margin:
+            elsewhere = 100 * float(probabilities[-1])
+            # the words back it, unless the meaning's first choice is "elsewhere"
+            backed = (lexical.kind == "answer" and lexical.top is not None and lexical.top.id == best.id
+                      and int(np.argmax(probabilities)) != len(probabilities) - 1)
+            foreign = self.lexical.unexpected_lookalikes(text, best.id)
+            short = len(self.lexical.weights(text)) < MIN_TERMS
+            if backed or (elsewhere < t.elsewhere and not foreign and not short):
+                why = "the words agree" if backed else f"elsewhere {elsewhere:.1f} < {t.elsewhere}, no look-alike"
+                return Evidence(decision=Decision(kind="answer", candidates=tuple(combined[:3])), **evidence,
+                                reason=f"combined {best.score} >= answer {t.answer}, margin {gap:.1f}; {why}")
+            doubt = (f"look-alike subject {', '.join(foreign)}" if foreign else
+                     "one term says too little to pick one of its topics" if short else
+                     f"elsewhere {elsewhere:.1f} >= {t.elsewhere}")
+            reason = f"would answer, but {doubt}: asking instead"
+        else:
+            reason = f"combined {best.score} (answer {t.answer}), margin {gap:.1f} (needs {t.margin}): asking"
+        close = [c for c in combined[:3] if c.score >= max(t.clarify, best.score - CLARIFY_BAND)]
+        return Evidence(decision=Decision(kind="clarify", candidates=tuple(close if len(close) > 1 else combined[:2])),
+                        **evidence, reason=reason)
+
+    def _combined(self, ranked: list[Candidate], probabilities: np.ndarray) -> list[Candidate]:
+        """weight * lexical + (1 - weight) * 100 * probability; the best three (vectorised: 10,000 entries)."""
+        t = self.thresholds
+        scores = (1 - t.weight) * 100 * probabilities[:-1]
+        for candidate in ranked:
+            if candidate.id in self._position:
+                scores[self._position[candidate.id]] += t.weight * candidate.score
+        best = np.argpartition(-scores, 3)[:3] if len(scores) > 3 else np.arange(len(scores))
+        labels = self.semantic.labels
+        return sorted((Candidate(id=labels[i], score=round(float(scores[i]), 1)) for i in best),
+                      key=lambda c: (-c.score, c.id))
+
+    def _settled(self, ranked: list[Candidate]) -> bool:
+        if not ranked or self.thresholds is None:
+            return False
+        second = ranked[1].score if len(ranked) > 1 else 0.0
+        return ranked[0].score >= self.thresholds.settled and ranked[0].score - second >= self.lexical.thresholds.margin
