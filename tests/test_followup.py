@@ -49,7 +49,7 @@ def test_and_for_an_iphone_after_the_android_steps_gives_the_iphone_steps(engine
 @pytest.mark.parametrize("question, follow_up, after", [
     ("ma boite mail est pleine", "quelle est la meteo demain", 1),  # words the FAQ does not know
     ("je peux me faire rembourser mon abonnement de bus ?", "c combien", 10),  # ten minutes later
-    ("je peux me faire rembourser mon abonnement de bus ?", "et du coup ça fait combien au total pour moi ce mois", 1),
+    ("je peux me faire rembourser mon abonnement de bus ?", "et du coup ça ferait combien au total pour la sortie au zoo des enfants ce mois", 1),
 ])
 def test_out_of_bounds_the_message_is_matched_on_its_own(engine, question, follow_up, after):
     chat = Chat(engine)

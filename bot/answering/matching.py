@@ -150,11 +150,9 @@ class Matcher:
 
     def unexpected_lookalikes(self, text: str, entry_id: str) -> list[str]:
         """Look-alike subjects of the lexicon (wifi, cantine, someone else's mailbox) in the message
-        that the entry does not expect, and the entry's own `pas_pour` words: the semantic matcher
-        may not answer over them (a meaning close to "password" is no answer for a lost Navigo pass)."""
+        that the entry does not expect: the semantic matcher may not answer over them."""
         entry = next((e for e in self.entries if e.id == entry_id), None)
-        return [t.lstrip("!") for t in self.weights(text)
-                if (t[0] == "!" and (entry is None or t not in entry.share)) or (entry is not None and t in entry.exclude)]
+        return [t[1:] for t in self.weights(text) if t[0] == "!" and (entry is None or t not in entry.share)]
 
     def decide(self, text: str) -> Decision:
         return self.decide_ranked(self.rank(text))

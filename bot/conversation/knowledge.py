@@ -59,29 +59,8 @@ def load_knowledge(config: Config, faq_dir: Path | None = None, flows_dir: Path 
     matcher = HybridMatcher(Matcher(faq, lexicon, config.thresholds),
                             *_semantic_index(config, faq, elsewhere, encoder))
     if not problems:  # the authors' cases, once the files themselves are right (faq/exemples-a-verifier.yaml)
-        problems += checkcases.check(faq_dir, {e.id for e in faq.entries}, _deciding(config, matcher, encoder))
+        problems += checkcases.check(faq_dir, {e.id for e in faq.entries}, matcher.decide)
     return Knowledge(faq=faq, flows=flows, matcher=matcher, encoder=encoder), problems
-
-
-def _deciding(config: Config, matcher: HybridMatcher, encoder: Encoder | None):
-    """`decide(text)` as the bot decides a message: with its vector when the words do not settle it.
-
-    The cases' vectors are cached like the FAQ's (the authors' texts, never an agent's)."""
-    def decide(text: str):
-        if encoder is None or not matcher.needs_vector(text):
-            return matcher.decide(text)
-        cache = VectorCache(config.data_dir / VECTORS_FILE)
-        try:
-            vector = cache.get(encoder.model_id, [text]).get(text)
-            if vector is None:
-                vector = encoder.encode([text])[0]
-                cache.put(encoder.model_id, {text: vector})
-        except EncoderError as exc:
-            raise ConnectionError(str(exc)) from exc  # checkcases says the matcher is out of reach
-        finally:
-            cache.close()
-        return matcher.decide(text, vector)
-    return decide
 
 
 def _semantic_index(config: Config, faq: Faq, elsewhere: list[str], encoder: Encoder | None):

@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections import deque
 
+from .. import metrics
 from ..helpdesk import Sender
 from ..messages import PostFile, Redact, RelayToAgent, Reply
 from ..storage.store import OutboxItem, Store
@@ -64,6 +65,7 @@ class RoomOutbox:
 
     async def _drain(self, room: str) -> None:
         queue = self._queues[room]
+        answered: set[str] = set()  # an incoming message with several actions counts once
         try:
             while queue:
                 item = queue[0]
@@ -72,6 +74,7 @@ class RoomOutbox:
                     async with self._reading:
                         await self.store.mark_sent(item, sent)
                         self._queued.discard(item.id)
+                    metrics.sent(type(item.action).__name__, item.event_id, answered)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # the sender already retried; the item waits for the next kick
