@@ -17,7 +17,7 @@ process. Phases:
    every `--every` seconds, first alone for 10 s (the baseline), then while one agent sends
    `--flood` messages as fast as it can.
 At the end every message sent must have exactly one answer: lost = none, duplicated = more than one.
-The bot's process is `python benchmarks/faults.py --bot JSON` (tests/test_matrix_faults.py uses it too).
+The bot's process is `python benchmarks/faults.py --bot JSON` (tests/matrix/test_faults.py uses it too).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A scripted run of the assistance line: agents write varied messages through the real Helpdesk
 (engine, desk, SQLite store), the decision log fills as it would on Matrix.
 
-Used by tests/test_gaps.py, benchmarks/gaps.py and the report's demo screenshot. The messages are
+Used by tests/answering/test_gaps.py, benchmarks/gaps.py and the report's demo screenshot. The messages are
 written here (the authors' cases of faq/exemples-a-verifier.yaml, and needs the FAQ lacks); the
 shared evaluation sets are not used. With `encode`, each message carries its sentence vector as
 the Matrix edge gives it to the hybrid matcher.

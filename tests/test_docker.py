@@ -1,7 +1,7 @@
 """The Docker image, checked without a Docker daemon: hadolint on the Dockerfile, the build
 context (.dockerignore), that every file the image copies is there and not ignored, and that the
 time-zone data the working hours need ships with the Python packages. The HEALTHCHECK command
-itself is run against a live bot in tests/test_health.py."""
+itself is run against a live bot in tests/matrix/test_health.py."""
 from __future__ import annotations
 
 import fnmatch

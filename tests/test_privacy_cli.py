@@ -16,7 +16,7 @@ from bot.desk.desk import Desk
 from bot.helpdesk import Helpdesk
 from bot.storage.store import Store
 
-from .test_erasure import ANNE, JEAN, MARKER, Clock, _files, _life, engine  # noqa: F401  (engine: fixture)
+from .storage.test_erasure import ANNE, JEAN, MARKER, Clock, _files, _life, engine  # noqa: F401  (engine: fixture)
 from .storage.test_tickets import CONFIG, ListSender
 
 

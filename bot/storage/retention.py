@@ -2,7 +2,7 @@
 
 The welcome tells every agent their messages are kept N days, then erased. This is where that
 happens, in one transaction, called by the Matrix ticker once an hour. Every column that can hold
-someone's words is listed here (tests/test_reliability_retention.py searches the raw files for a
+someone's words is listed here (tests/storage/test_reliability_retention.py searches the raw files for a
 word after the purge):
 
     agents           a conversation state untouched for N days; in the others, transcript lines

@@ -61,7 +61,7 @@ class Chat:
                             sender_name="Camille Durand")
         state, actions = self.engine.handle(self.state, incoming)
         self.state = json.loads(json.dumps(state, ensure_ascii=False))
-        return [a for a in actions if not isinstance(a, RecordDecision)]  # the log: tests/test_decision_log.py
+        return [a for a in actions if not isinstance(a, RecordDecision)]  # the log: tests/storage/test_decision_log.py
 
     def lines(self, text: str, **kw) -> list[str]:
         return [describe(a) for a in self.send(text, **kw)]

@@ -23,7 +23,7 @@ from bot.config import load_config
 from bot.conversation.knowledge import load_knowledge
 from bot.answering.faq import load_faq_text
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 SMALL_FAQ = """
 entrees:
   - id: badge.lost_card

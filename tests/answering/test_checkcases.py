@@ -19,7 +19,7 @@ from bot.answering.faq import CASES_FILE
 from bot.conversation.knowledge import load_knowledge, reload_checked
 from bot.answering.matching import Candidate, Decision
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 LOST_BADGE_QUESTION = "      - j'ai perdu mon badge\n"
 
 
@@ -115,9 +115,9 @@ def test_the_hot_reload_keeps_the_last_good_version_when_a_case_breaks(tmp_path,
 
 async def test_a_running_bot_tells_the_mediators_room_why_an_edit_was_refused(homeserver, tmp_path, caplog):
     from bot.matrix import start
-    from .conftest import FAST
-    from .matrix.test_engine import _copy_knowledge, _wait_for_log, engine_config
-    from .matrix.test_tickets import Member
+    from ..conftest import FAST
+    from ..matrix.test_engine import _copy_knowledge, _wait_for_log, engine_config
+    from ..matrix.test_tickets import Member
     marie = await Member.named(homeserver, tmp_path, "marie", "Marie [Mairie]")
     faq, flows = _copy_knowledge(tmp_path)
     config = dataclasses.replace(engine_config(homeserver, tmp_path / "bot", faq_dir=faq, flows_dir=flows),

@@ -17,7 +17,7 @@ from bot.answering.lexicon import load_lexicon
 from bot.answering.gaps import Terms, find_gaps, render_csv, render_markdown, render_short
 from bot.storage.store import Store
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 CLI = ROOT / ".venv" / "bin" / "helpdesk-bot"
 
 

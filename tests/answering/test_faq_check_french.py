@@ -1,7 +1,7 @@
 """`faq check` read by an FAQ author who is not a programmer: each mistake in plain French, at the line
 to edit, with the fix when there is one; no false follow-up problems after a file fails to parse.
 
-Same helpers as tests/test_faq_check.py: a small faq/ folder in tmp_path, problems as `file:line: message`.
+Same helpers as tests/answering/test_faq_check.py: a small faq/ folder in tmp_path, problems as `file:line: message`.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from bot.config import load_config
 from bot.conversation.flows.loading import load_flows_text
 from bot.conversation.knowledge import load_knowledge
 
-from .answering.test_faq_check import GOOD, problems
+from ..answering.test_faq_check import GOOD, problems
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 HEAD = "entrees:\n  - id: mail.password\n    titre: Mot de passe oublié\n    type: reponse\n"
 
 

@@ -22,12 +22,12 @@ from bot.matrix.mediators_room import META_KEY
 from bot.matrix.runner import load_engine
 from bot.matrix.session import read_session
 
-from .conftest import FAST
-from .synapse import Agent, RecordingEngine
-from .matrix.test_engine import engine_config
-from .matrix.test_tickets import ALWAYS_OPEN, Member
+from ..conftest import FAST
+from ..synapse import Agent, RecordingEngine
+from ..matrix.test_engine import engine_config
+from ..matrix.test_tickets import ALWAYS_OPEN, Member
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 FLOOD = texts.say("matrix.flood_notice")
 
 

@@ -6,7 +6,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("faults", Path(__file__).parent.parent / "benchmarks" / "faults.py")
+_spec = importlib.util.spec_from_file_location("faults", Path(__file__).parents[2] / "benchmarks" / "faults.py")
 faults = sys.modules.setdefault("faults", importlib.util.module_from_spec(_spec))
 _spec.loader.exec_module(faults)
 

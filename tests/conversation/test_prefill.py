@@ -1,6 +1,6 @@
 """Flows take what the opening message already says (bot/flows/prefill.py), read as transcripts.
 
-The real faq/ and flows/, Wednesday 14 May 2025 (tests/test_conversation.py's clock). For each of
+The real faq/ and flows/, Wednesday 14 May 2025 (tests/conversation/test_engine.py's clock). For each of
 the four flows, opening messages that carry some of its answers: what is noted (« Compris : »),
 which questions are skipped, which are still asked, and the ticket's fields; then the guards
 against false fills, the corrections, the confirmation before a ticket, and the flow checks.

@@ -16,10 +16,10 @@ import aiohttp
 from bot.matrix import start
 from bot.matrix.localserver import free_port, start_synapse
 
-from .conftest import FAST, Homeserver
-from .synapse import Agent, RecordingEngine
+from ..conftest import FAST, Homeserver
+from ..synapse import Agent, RecordingEngine
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def healthcheck_command(port: int) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.matrix import start
 from bot.matrix.mediators_room import META_KEY
 
-from .conftest import FAST
-from .matrix.test_tickets import ALWAYS_OPEN, Member, engine  # noqa: F401  (engine is a fixture)
+from ..conftest import FAST
+from ..matrix.test_tickets import ALWAYS_OPEN, Member, engine  # noqa: F401  (engine is a fixture)
 
 
 async def test_a_mediator_finds_a_ticket_by_a_word_of_its_messages_or_its_agent(homeserver, tmp_path, engine):

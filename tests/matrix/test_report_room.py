@@ -11,8 +11,8 @@ from nio.crypto.attachments import decrypt_attachment
 
 from bot.matrix import start
 
-from .conftest import FAST
-from .synapse import Agent, RecordingEngine
+from ..conftest import FAST
+from ..synapse import Agent, RecordingEngine
 
 
 async def test_the_bot_posts_the_report_in_report_room_as_an_encrypted_file(homeserver, tmp_path):
@@ -49,7 +49,7 @@ async def test_the_weekly_post_is_due_once_a_week_even_across_restarts(tmp_path)
     from bot.config import load_config
     from bot.reporting.cli import weekly_post
     from bot.storage.store import Store
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     config = replace(load_config(root / "config.example.yaml"), data_dir=tmp_path, report_room="!rapport:x")
     monday = datetime(2026, 11, 30, 7, 0, tzinfo=timezone.utc)
     store = await Store.open(tmp_path)

@@ -21,8 +21,8 @@ from bot.storage.store import Store
 from bot.storage.tickets import search_tickets
 from bot.desk.tickets import Status, needs_reminder, new_ticket, take
 
-from .desk.test_desk import AGENT, DM, MARIE, PAUL, ROOM
-from .storage.test_tickets import Engine, ListSender, said
+from ..desk.test_desk import AGENT, DM, MARIE, PAUL, ROOM
+from ..storage.test_tickets import Engine, ListSender, said
 
 CONFIG = config_from_dict({"mediators": [MARIE, PAUL]}, base=Path("."))  # 8:30-17:30 Mon-Fri, reminders 30/60
 WEDNESDAY = datetime(2026, 3, 4, 10, 0, tzinfo=PARIS)

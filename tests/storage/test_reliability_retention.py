@@ -18,8 +18,8 @@ from bot.matrix.undecryptable import FILE_NAME as PENDING_FILE
 from bot.matrix.undecryptable import UndecryptableMessages, write_atomically
 from bot.storage.store import Store
 
-from .test_reliability_core import AGENT, DM, MARIE, engine, said  # noqa: F401  (engine: a fixture)
-from .storage.test_tickets import ListSender
+from ..test_reliability_core import AGENT, DM, MARIE, engine, said  # noqa: F401  (engine: a fixture)
+from ..storage.test_tickets import ListSender
 
 MARKER = "zorglubquux"
 DAY = 86400.0

@@ -8,7 +8,7 @@ from bot.conversation import intents
 from bot.messages import EraseAgentData, ShowMyData
 from bot.texts import say
 
-from .conversation.test_engine import AGENT, ROOM, Chat, engine  # noqa: F401  (engine is a fixture)
+from ..conversation.test_engine import AGENT, ROOM, Chat, engine  # noqa: F401  (engine is a fixture)
 
 CONFIRM = say("privacy.erase_confirm")
 

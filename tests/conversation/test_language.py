@@ -25,7 +25,7 @@ from tests.test_console import config_file, run  # noqa: F401  (config_file is a
 from tests.conversation.test_engine import AGENT, Chat, engine, tickets  # noqa: F401  (engine is a fixture)
 from tests.storage.test_tickets import ListSender, said
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 # --- detection ------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from bot.storage.store import Store
 
 from benchmarks.scripted_run import NullSender, WithVector
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 START = datetime(2025, 5, 14, 9, 0, tzinfo=timezone.utc)
 CAMILLE = "@camille.durand:agent.ville.example.fr"
 YANIS = "@yanis.martin:agent.ville.example.fr"

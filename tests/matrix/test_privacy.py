@@ -14,8 +14,8 @@ from bot.matrix import start
 from bot.matrix.mediators_room import META_KEY
 from bot.storage.backup import backup, restore
 
-from .conftest import FAST
-from .matrix.test_tickets import ALWAYS_OPEN, Member, engine  # noqa: F401  (engine is a fixture)
+from ..conftest import FAST
+from ..matrix.test_tickets import ALWAYS_OPEN, Member, engine  # noqa: F401  (engine is a fixture)
 
 MARKER = "zorglubette"
 

@@ -19,7 +19,7 @@ from bot.config import load_config
 from bot.reporting import cli
 from bot.reporting.report import working_time
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 NOW = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)  # a Friday
 DAYS = 30

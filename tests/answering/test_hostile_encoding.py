@@ -19,7 +19,7 @@ from bot.conversation.engine import Engine
 from bot.conversation.knowledge import load_knowledge
 from bot.messages import Incoming
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 HOSTILE = st.one_of(
     st.text(max_size=300),
     st.text(alphabet=st.characters(codec=None, categories=("Cc", "Cf", "Cs", "Zs", "So", "Mn")), max_size=400),

@@ -19,10 +19,10 @@ from bot.messages import Incoming, Redact, Reply, ToMediators
 from bot.storage.store import Store
 from bot.desk.tickets import Status
 
-from .desk.test_desk import MARIE, ROOM
-from .storage.test_tickets import CONFIG, T, ListSender
+from ..desk.test_desk import MARIE, ROOM
+from ..storage.test_tickets import CONFIG, T, ListSender
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 JEAN, JEAN_DM, MARKER = "@jean.zorg:agent.tchap.gouv.fr", "!dmjean:tchap", "zorglubette"
 ANNE, ANNE_DM, ANNE_MARKER = "@anne.brontos:agent.tchap.gouv.fr", "!dmanne:tchap", "brontosaurix"
 
