@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import random
 import shutil
 import signal
@@ -34,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,7 +276,7 @@ async def main(arguments: argparse.Namespace) -> None:
 
         sent, lost, duplicated = tally(agents)
         rows = [("messages sent", f"{sent}"), ("lost", f"{lost}"), ("duplicated", f"{duplicated}"),
-                (f"kill -9 of the bot", f"{len(restarts)}"),
+                ("kill -9 of the bot", f"{len(restarts)}"),
                 ("first reply after restart, median / max", f"{statistics.median(restarts):.2f} s / {max(restarts):.2f} s"),
                 (f"first reply after a {arguments.outage:.0f} s outage", f"{outage:.2f} s"),
                 ("others' replies before the flood, p50 / p95", f"{statistics.median(quiet):.2f} s / {percentile(quiet, 95):.2f} s"),

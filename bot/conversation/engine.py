@@ -36,7 +36,7 @@ from .knowledge import Knowledge, load_knowledge
 from .language import follow
 from ..answering.lexicon import surface
 from ..answering.matching import Decision
-from ..messages import (Action, EraseAgentData, FlowEvent, Incoming, OpenTicket, RecordDecision, RecordFeedback, Reply,
+from ..messages import (Action, EraseAgentData, FlowEvent, Incoming, OpenTicket, RecordDecision, RecordFeedback,
                         ShowMyData)
 from ..texts import language, say, speaking
 

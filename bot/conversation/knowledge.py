@@ -9,8 +9,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import logging
-
 from ..answering import checkcases
 from ..answering.encoder import Encoder, EncoderError
 from ..answering.hybrid import HybridMatcher
