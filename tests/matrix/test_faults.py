@@ -21,7 +21,7 @@ async def test_three_kill_9_during_a_burst_from_three_agents_lose_nothing_and_re
     try:
         agents, listeners = await faults.open_agents(server, account["user_id"], tmp_path / "agents", 3)
         restarts = await faults.kills(bot, agents, 3, between=(0.8, 1.5))
-        await faults.wait_all_answered(agents, 40)
+        await faults.wait_all_answered(agents, 90)  # a bound, not a target: under load a restart can take longer
         sent, lost, duplicated = faults.tally(agents)
         assert sent > 20 and (lost, duplicated) == (0, 0)
         assert max(restarts) < 30  # answering again after each restart (the figures: benchmarks/faults.py)
