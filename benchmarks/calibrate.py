@@ -28,7 +28,7 @@ from bot.conversation.knowledge import load_knowledge  # noqa: E402
 SETS = {"dev": ROOT / "../shared/eval/dev.yaml", "dev2": ROOT / "../shared/eval/dev2.yaml",
         "own": ROOT / "benchmarks/eval/own.yaml"}
 GRID = dict(weight=[0.4, 0.5, 0.6, 0.7], answer=[35.0, 40.0, 45.0, 50.0], clarify=[20.0, 25.0, 30.0],
-            margin=[5.0, 10.0, 15.0], elsewhere=[3.0, 5.0, 10.0, 20.0], settled=[70.0, 80.0, 101.0])
+            margin=[5.0, 10.0, 15.0], elsewhere=[3.0, 5.0, 10.0, 20.0], agreed_elsewhere=[3.0, 10.0, 20.0, 30.0, 101.0], settled=[70.0, 80.0, 101.0])
 
 
 def summary(matcher, pairs, vectors) -> dict[str, float]:
@@ -70,7 +70,7 @@ def main() -> None:
     # dev.yaml is small: many settings tie. Among those within one point of the best, take the
     # most cautious (widest margin, highest answer bar, least "elsewhere" allowed, fewest skips)
     best = max(r[0] for r in results)
-    results.sort(key=lambda r: (r[0] < best - 1.0, -r[1].margin, -r[1].answer, r[1].elsewhere, -r[1].settled, -r[0]))
+    results.sort(key=lambda r: (r[0] < best - 1.0, -r[1].margin, -r[1].answer, r[1].elsewhere, r[1].agreed_elsewhere, -r[1].settled, -r[0]))
     for score, thresholds in [(None, base)] + results[:args.top]:
         matcher.thresholds = thresholds
         print("config" if score is None else f"utility {score:.1f}", thresholds)

@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
                    "prefix": ""},
         "thresholds": {
             "multilingual-e5-small-q4": {"weight": 0.4, "answer": 50.0, "clarify": 25.0, "margin": 15.0,
-                                         "elsewhere": 3.0, "settled": 80.0},
+                                         "elsewhere": 3.0, "agreed_elsewhere": 10.0, "settled": 80.0},
         },
     },
     "conversation": {
@@ -90,7 +90,8 @@ class HybridThresholds:
     answer: float     # combined score (0-100) from which the best entry is answered...
     clarify: float    # ...below which the bot offers a mediator; in between it asks
     margin: float     # points the best must lead the second by to be answered
-    elsewhere: float  # max "elsewhere" probability (%) for an answer the words alone do not back
+    elsewhere: float  # max "elsewhere" probability (%) for an answer resting on the meaning alone
+    agreed_elsewhere: float  # the same, when the words and the meaning name the same entry
     settled: float    # lexical score (with matching.margin) from which the encoder is skipped
 
 
@@ -313,7 +314,7 @@ def _semantic(value: dict, name: str) -> Semantic:
     if given is not None and not isinstance(given, dict):
         raise ConfigError(f"{name}: « semantic.thresholds » : un modèle par clé, ses seuils en sous-clés")
     models = {**DEFAULTS["semantic"]["thresholds"], **(given or {})}
-    keys = ("weight", "answer", "clarify", "margin", "elsewhere", "settled")
+    keys = ("weight", "answer", "clarify", "margin", "elsewhere", "agreed_elsewhere", "settled")
     thresholds = {}
     for model, numbers in models.items():
         numbers = _merge(f"semantic.thresholds.{model}", dict.fromkeys(keys, None), numbers, name)
@@ -335,7 +336,7 @@ def _semantic(value: dict, name: str) -> Semantic:
                               "avec « semantic.encoder: remote »")
     if semantic.model_id and semantic.model_id not in thresholds:
         raise ConfigError(f"{name}: pas de seuils pour le modèle « {semantic.model_id} » : ajoutez "
-                          f"« semantic.thresholds.{semantic.model_id} » (weight, answer, clarify, margin, elsewhere, settled)")
+                          f"« semantic.thresholds.{semantic.model_id} » (weight, answer, clarify, margin, elsewhere, agreed_elsewhere, settled)")
     return semantic
 
 
