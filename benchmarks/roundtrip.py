@@ -132,6 +132,8 @@ class Phases:
             started = time.perf_counter()
             response = await send(method, path, *args, **kwargs)
             ended = time.perf_counter()
+            kind = path.split("?")[0].split("/_matrix/client/")[-1]
+            self.times[f"{bot}: http {method} {_shape(kind)}"].append(ended - started)
             if "/sync" in path:
                 self._synced[bot] = ended
             elif "/send/m.room." in path:
@@ -170,6 +172,12 @@ class Phases:
         for label in sorted(self.times):
             values = self.times[label]
             print(f"  {label:44}{statistics.median(values) * 1000:>8.2f}{len(values):>7}", file=sys.stderr)
+
+
+def _shape(path: str) -> str:
+    """A request path without its ids (rooms, events, users, transaction ids)."""
+    return "/".join(part if part.isalpha() or part in ("v3", "r0") or part.startswith("m.") else "*"
+                    for part in path.split("/"))
 
 
 async def round_trip(agent: Person, room: str, text: str) -> float:

@@ -217,7 +217,10 @@ class MatrixBot:
             log.exception("could not record the failure of event %s", event.event_id)
 
     def _filter(self) -> dict:
-        return {"room": {"timeline": {"limit": self.timing.timeline_limit}}, "presence": {"not_types": ["*"]}}
+        # no typing, receipts, read markers or presence: the bot uses none, and each woke its sync for nothing
+        return {"room": {"timeline": {"limit": self.timing.timeline_limit}, "ephemeral": {"not_types": ["*"]},
+                         "account_data": {"not_types": ["*"]}},
+                "presence": {"not_types": ["*"]}}
 
     async def _backfill(self, room_id: str, prev_batch: str | None) -> list:
         """Events a limited timeline left out (many arrived while the bot was down), oldest first.
@@ -388,13 +391,22 @@ class MatrixBot:
         await self.client.room_typing(room_id, True, timeout=10_000)
 
     def _acknowledge(self) -> None:
-        """Read receipts for the handled events, and "typing…" off where it was shown."""
-        for room_id, event_id in self._to_acknowledge.items():
-            self._spawn(self.client.room_read_markers(room_id, fully_read_event=event_id, read_event=event_id))
-        for room_id in self._typing:
-            self._spawn(self.client.room_typing(room_id, False))
+        """Read receipts for the handled events, and "typing…" off where it was shown, each once the
+        room's answer has gone (sent with it, they slowed the answer's PUT by half on a local Synapse)."""
+        for room_id in {*self._to_acknowledge, *self._typing}:
+            self._spawn(self._after_answer(room_id, self._to_acknowledge.get(room_id), room_id in self._typing))
         self._to_acknowledge.clear()
         self._typing.clear()
+
+    async def _after_answer(self, room_id: str, event_id: str | None, typing: bool) -> None:
+        await self.outbox.drained(room_id)
+        try:
+            if typing:
+                await self.client.room_typing(room_id, False)
+            if event_id is not None:
+                await self.client.room_read_markers(room_id, fully_read_event=event_id, read_event=event_id)
+        except NETWORK_ERRORS as exc:  # a courtesy: the next handled message sends a newer receipt
+            log.info("read receipt in %s not sent: %s", room_id, exc or type(exc).__name__)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)

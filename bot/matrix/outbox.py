@@ -63,6 +63,16 @@ class RoomOutbox:
                 if room not in self._tasks:
                     self._tasks[room] = asyncio.create_task(self._drain(room), name=f"outbox {room}")
 
+    async def drained(self, room: str, timeout: float = 30.0) -> None:
+        """Until what was pending for `room` has been sent (or has failed, or `timeout` passed): a read
+        receipt sent alongside the answer would make the homeserver handle both at once, and the
+        answer is what the agent waits for."""
+        if self._reader is not None and not self._reader.done():
+            await asyncio.wait([self._reader], timeout=timeout)
+        task = self._tasks.get(room)
+        if task is not None:
+            await asyncio.wait([task], timeout=timeout)
+
     async def _drain(self, room: str) -> None:
         queue = self._queues[room]
         answered: set[str] = set()  # an incoming message with several actions counts once
