@@ -266,10 +266,12 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _faq_ask(args: argparse.Namespace) -> int:
+    from .texts import say
     knowledge = _load_matcher(args)
     matcher = knowledge.matcher
     evidence = matcher.explain(args.question, _vectors(knowledge, [args.question])[0])
-    print(f"décision : {evidence.decision.kind}")
+    kind = evidence.decision.kind
+    print(f"décision : {say(f'authors.kind_{kind}')} ({kind})")
     for candidate in evidence.decision.candidates:
         print(f"  {candidate.score:5.1f}  {candidate.id}")
     print(f"pourquoi : {evidence.reason}")

@@ -116,14 +116,15 @@ def test_ask_prints_the_decision_and_the_ranking():
     result = run("ask", "j'ai perdu mon badge")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "décision : answer"
+    assert lines[0] == "décision : réponse (answer)"
     assert lines[1].split() == ["100.0", "badge.lost_card"]
+    assert "pourquoi : les mots suffisent (score 100.0 ≥ 80.0) : le sens n'est pas calculé" in lines
     assert lines[-1].startswith("termes : ")
 
 
 def test_ask_out_of_scope_says_none():
     result = run("ask", "quel temps fera-t-il demain")
-    assert result.stdout.splitlines()[0] == "décision : none"
+    assert result.stdout.splitlines()[0] == "décision : pas de réponse (un médiateur est proposé) (none)"
 
 
 @pytest.mark.skipif(not DEV_SET.exists(), reason="shared dev set not available")

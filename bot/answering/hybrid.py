@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import HybridThresholds
+from ..texts import say
 from .matching import CLARIFY_BAND, Candidate, Decision, Matcher
 from .semantic import SemanticIndex
 
@@ -88,10 +89,10 @@ class HybridMatcher:
         lexical = self.lexical.decide_ranked(ranked)
         if self.semantic is not None and self._settled(ranked):
             return Evidence(decision=lexical, lexical=tuple(ranked[:5]), semantic={},
-                            reason="the words settle it (encoder skipped)")
+                            reason=say("authors.why_settled", score=ranked[0].score, settled=self.thresholds.settled))
         if self.semantic is None or vector is None or not self.lexical.weights(text):
             return Evidence(decision=lexical, lexical=tuple(ranked[:5]), semantic={},
-                            reason="words only (no vector)" if self.semantic else "words only (semantic off)")
+                            reason=say("authors.why_words_only" if self.semantic else "authors.why_semantic_off"))
         t = self.thresholds
         probabilities = self.semantic.probabilities(vector)
         combined = self._combined(ranked, probabilities)
@@ -100,18 +101,19 @@ class HybridMatcher:
         best = combined[0]
         if best.score < t.clarify:
             return Evidence(decision=Decision(kind="none", candidates=tuple(combined[:3])), **evidence,
-                            reason=f"combined {best.score} < clarify {t.clarify}")
+                            reason=say("authors.why_weak", score=best.score, clarify=t.clarify))
         gap = best.score - combined[1].score if len(combined) > 1 else best.score
         if best.score >= t.answer and gap >= t.margin:
             doubt, rival = self._doubt(text, best.id, ranked, probabilities)
             if doubt is None:
                 return Evidence(decision=Decision(kind="answer", candidates=tuple(combined[:3])), **evidence,
-                                reason=f"combined {best.score} >= answer {t.answer}, margin {gap:.1f}; "
-                                       + ("words and meaning agree" if self._agreed(ranked, best.id)
-                                          else "meaning alone, nothing says elsewhere"))
-            reason = f"would answer, but {doubt}: asking instead"
+                                reason=say("authors.why_agreed" if self._agreed(ranked, best.id)
+                                           else "authors.why_meaning_alone", score=best.score, answer=t.answer,
+                                           gap=f"{gap:.1f}"))
+            reason = say("authors.why_doubt", doubt=doubt)
         else:
-            rival, reason = None, f"combined {best.score} (answer {t.answer}), margin {gap:.1f} (needs {t.margin}): asking"
+            rival, reason = None, say("authors.why_close", score=best.score, answer=t.answer, gap=f"{gap:.1f}",
+                                      margin=t.margin)
         close = [c for c in combined[:3] if c.score >= max(t.clarify, best.score - CLARIFY_BAND)]
         if rival is not None and all(c.id != rival.id for c in close):
             close = [*close[:2], rival]  # the entry the words point to is offered too
@@ -127,20 +129,20 @@ class HybridMatcher:
         meaning = self.semantic.labels[int(np.argmax(probabilities))]
         elsewhere = 100 * float(probabilities[-1])
         if words is not None and words.id != best and words.score >= self.lexical.thresholds.answer:
-            return f"the words point to {words.id}", words
+            return say("authors.doubt_words", topic=words.id), words
         if meaning != best:
-            return f"the meaning points to {meaning}", None
+            return say("authors.doubt_meaning", topic=meaning), None
         foreign = self.lexical.unexpected_lookalikes(text, best)
         if foreign:
-            return f"look-alike subject {', '.join(foreign)}", None
+            return say("authors.doubt_lookalike", subjects=", ".join(foreign)), None
         if self._agreed(ranked, best):
             limit, name = t.agreed_elsewhere, "agreed_elsewhere"
         elif len(self.lexical.weights(text)) < MIN_TERMS:
-            return "one term says too little to pick one of its topics", None
+            return say("authors.doubt_short"), None
         else:
             limit, name = t.elsewhere, "elsewhere"
         if elsewhere >= limit:
-            return f"elsewhere {elsewhere:.1f} >= {name} {limit}", None
+            return say("authors.doubt_elsewhere", percent=f"{elsewhere:.1f}", limit=limit, name=name), None
         return None, None
 
     def _agreed(self, ranked: list[Candidate], best: str) -> bool:
