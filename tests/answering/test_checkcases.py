@@ -6,7 +6,6 @@ bot keeps the previous FAQ and tells the mediators' room why.
 """
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import shutil
 from pathlib import Path

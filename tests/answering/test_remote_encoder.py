@@ -6,7 +6,6 @@ log, and come back to semantic matching by itself when the server returns.
 """
 from __future__ import annotations
 
-import logging
 import socket
 import subprocess
 import sys

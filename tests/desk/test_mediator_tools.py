@@ -19,7 +19,7 @@ from bot.desk.ledger import Ledger, SearchHit
 from bot.messages import Incoming
 from bot.storage.store import Store
 from bot.storage.tickets import search_tickets
-from bot.desk.tickets import Status, needs_reminder, new_ticket, take
+from bot.desk.tickets import needs_reminder, new_ticket, take
 
 from ..desk.test_desk import AGENT, DM, MARIE, PAUL, ROOM
 from ..storage.test_tickets import Engine, ListSender, said

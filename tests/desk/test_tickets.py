@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.verbatim import plain, verbatim
+from bot.verbatim import plain
 from bot.config import config_from_dict
 from bot.desk.hours import PARIS
 from bot.messages import TranscriptLine

@@ -9,7 +9,6 @@ import re
 import stat
 import urllib.parse
 import urllib.request
-from dataclasses import replace
 from pathlib import Path
 
 import pytest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.verbatim import plain, verbatim
+from bot.verbatim import plain
 from bot.config import config_from_dict
 from bot.desk.desk import Desk
 from bot.desk.room import MediatorsRoom
