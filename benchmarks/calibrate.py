@@ -1,6 +1,6 @@
 """Choose the hybrid matcher's thresholds on dev.yaml, then show them on the held-out sets.
 
-    .venv/bin/python benchmarks/calibrate.py [--tune ../shared/eval/dev.yaml] [--top 3]
+    .venv/bin/python benchmarks/calibrate.py [--tune dev|dev2|own] [--top 3]
 
 Only the tuning set chooses (ties broken towards caution, see below); dev2.yaml and benchmarks/eval/own.yaml are printed as validation.
 The objective counts a confident wrong answer and an out-of-scope answer six and four times a
