@@ -227,6 +227,7 @@ class ShowMyData:
     room: RoomID
     retention_days: int
     time: datetime
+    language: str = "fr"  # the agent's: the store's answer is said in it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +238,7 @@ class EraseAgentData:
     room: RoomID | None
     time: datetime
     asked_by: str = "agent"
+    language: str = "fr"  # the agent's: the confirmation is said in it
 
 
 @dataclass(frozen=True, kw_only=True)

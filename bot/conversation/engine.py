@@ -187,13 +187,15 @@ class Engine:
         agent, room = turn.incoming.sender, turn.incoming.room
         if state.pending is not None and state.pending.kind == "erase":
             if intents.says_yes(turn.text):
-                return replace(state, pending=None), [EraseAgentData(agent=agent, room=room, time=turn.now)]
+                return replace(state, pending=None), [EraseAgentData(agent=agent, room=room, time=turn.now,
+                                                                        language=language())]
             if intents.says_no(turn.text):
                 return replace(state, pending=None), [turn.reply(say("privacy.erase_cancelled"))]
         if intents.asks_erasure(turn.text):
             return replace(state, pending=Pending(kind="erase", since=turn.now)), [turn.reply(say("privacy.erase_confirm"))]
         if intents.asks_my_data(turn.text):
-            return state, [ShowMyData(agent=agent, room=room, retention_days=self.config.retention_days, time=turn.now)]
+            return state, [ShowMyData(agent=agent, room=room, retention_days=self.config.retention_days, time=turn.now,
+                                      language=language())]
         return None
 
     def _blank(self, state: ConversationState, turn: Turn) -> Result:

@@ -33,7 +33,7 @@ import aiosqlite
 
 from ..desk.hours import paris
 from ..messages import Action, EraseAgentData, OpenTicket, PostCard, Redact, Reply, ShowMyData, ToMediators
-from ..texts import say
+from ..texts import say, speaking
 from .tickets import SEARCH_OPTIMIZE
 
 PSEUDONYM_KEY = "pseudonym_key"
@@ -275,7 +275,7 @@ async def summary(db: aiosqlite.Connection, agent: str) -> Summary:
 
 
 def summary_text(data: Summary, days: int) -> str:
-    """« mes données », in plain French: each kind of data, since when, erased when."""
+    """« mes données », in plain words (French, or English for an agent who writes it): each kind of data, since when, erased when."""
     keep = timedelta(days=days)
     lines = []
     if data.conversation_at:
@@ -300,11 +300,13 @@ def summary_text(data: Summary, days: int) -> str:
 async def carry_out(db: aiosqlite.Connection, action: ShowMyData | EraseAgentData) -> tuple[list[Action], Erased | None]:
     """The store's side of the two actions: (what to send, the erasure done if any)."""
     if isinstance(action, ShowMyData):
-        text = summary_text(await summary(db, action.agent), action.retention_days)
-        return [Reply(room=action.room, text=text)], None
+        data = await summary(db, action.agent)
+        with speaking(action.language):
+            return [Reply(room=action.room, text=summary_text(data, action.retention_days))], None
     erased = await erase(db, action.agent, action.time, action.asked_by)
-    answer = ([Reply(room=action.room, text=say("privacy.erased", rows=erased.total, events=erased.events))]
-              if action.room else [])
+    with speaking(action.language):
+        answer = ([Reply(room=action.room, text=say("privacy.erased", rows=erased.total, events=erased.events))]
+                  if action.room else [])
     return [*answer, *erased.actions], erased
 
 

@@ -149,6 +149,21 @@ async def test_non_keeps_everything_and_an_unrelated_message_drops_the_question(
     assert not await _rows(store, "SELECT * FROM erasures")
 
 
+async def test_an_agent_who_writes_english_reads_the_summary_and_the_erasure_in_english(helpdesk):
+    clock = Clock()
+    await helpdesk.turn(clock.said(ANNE, "Hello, how do I check my hours balance in the app?"))
+    await helpdesk.turn(clock.said(ANNE, "what data do you keep about me"))
+    shown = [item.action.text for item, _ in await helpdesk.drain() if isinstance(item.action, Reply)][-1]
+    assert shown.startswith("Here is what the help line keeps about you:")
+    assert "our recent conversation (since 04/03/2026)" in shown and "« delete my data »" in shown
+    await helpdesk.turn(clock.said(ANNE, "delete my data"))
+    [(asked, _)] = await helpdesk.drain()
+    assert asked.action.text.endswith("Answer « yes » or « no ».")
+    await helpdesk.turn(clock.said(ANNE, "yes"))
+    said = [item.action.text for item, _ in await helpdesk.drain() if isinstance(item.action, Reply)]
+    assert said[-1].startswith("Done: ") and "Only anonymous numbers are left." in said[-1]
+
+
 async def test_retention_leaves_pseudonymous_counts_and_redacts_the_mediators_copies(helpdesk, tmp_path):
     store, clock = helpdesk.store, Clock()
     await _life(helpdesk, clock)
