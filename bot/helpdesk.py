@@ -40,6 +40,7 @@ from datetime import datetime, timezone
 from typing import Awaitable, Callable, Protocol
 
 from . import metrics
+from .conversation.language import detect
 from .desk.desk import Desk
 from .desk.room import MediatorsRoom
 from .desk.ledger import Decision
@@ -47,7 +48,7 @@ from .errors import StoreUnavailable
 from .messages import Action, Incoming, Reply
 from .safetext import safe_text
 from .storage.store import OutboxItem, Store, unavailable
-from .texts import say
+from .texts import say, speaking
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +163,9 @@ class Helpdesk:
         kind = error if isinstance(error, str) else type(error).__name__
         log.error("event %s from %s in %s could not be handled (%s): kept as failed, sender told", event_id, agent,
                   room, safe_text(kind), exc_info=error if isinstance(error, BaseException) else None)
-        notice = Reply(room=room, text=say("helpdesk.event_failed_room" if in_mediators_room else "helpdesk.event_failed"),
-                       reply_to=event_id)
+        with speaking("fr" if in_mediators_room else detect(text) or "fr"):  # an English writer reads English
+            notice = Reply(room=room, reply_to=event_id,
+                           text=say("helpdesk.event_failed_room" if in_mediators_room else "helpdesk.event_failed"))
         recorded = await self._store(self.store.record_failure(
             event_id=event_id, agent=agent, room=room, time=time or datetime.now(timezone.utc), text=text,
             error=safe_text(kind), actions=[notice]))

@@ -156,6 +156,13 @@ async def test_a_message_the_engine_fails_on_is_kept_told_once_counted_logged_an
     assert any("corbeille" in t for t in await replies(helpdesk, said(2, "ma boite mail est pleine")))
 
 
+async def test_an_agent_who_writes_english_is_told_in_english_that_a_message_failed(helpdesk, engine):
+    helpdesk.engine = FragileEngine(engine)
+    assert await helpdesk.turn(said(1, "kaboom, my badge does not work and I cannot clock in"))
+    [notice] = [item.action.text for item, _ in await helpdesk.drain()]
+    assert notice.startswith("Sorry, I could not handle this message.") and "« mediator »" in notice
+
+
 async def test_a_mediator_command_that_fails_is_answered_in_the_room(helpdesk, engine, monkeypatch):
     def broken(self, ledger, incoming, room):
         raise Bomb("!note met a bug")
