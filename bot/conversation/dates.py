@@ -31,22 +31,36 @@ MONTHS = ("janvier", "fevrier", "mars", "avril", "mai", "juin",
 MONTH_ABBREVIATIONS = {"janv": 1, "fev": 2, "fevr": 2, "avr": 4, "juil": 7, "sept": 9, "sep": 9,
                        "oct": 10, "nov": 11, "dec": 12}
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# An agent who writes English answers in English: its names, exact (no typo allowance, so that
+# "june" is never a misspelt "juin" of another month). "mar" stays out: French reads it as mardi.
+ENGLISH_MONTHS = ("january", "february", "march", "april", "may", "june",
+                  "july", "august", "september", "october", "november", "december")
+ENGLISH_MONTH_ABBREVIATIONS = {"jan": 1, "feb": 2, "apr": 4, "jun": 6, "jul": 7, "aug": 8}
+ENGLISH_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_DAYS_AGO = 36600   # a hundred years: anything further back is not a date an agent means
 YEARS = range(1, 10000)  # what datetime.date can hold
 NUMBER_WORDS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
-                "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12}
+                "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12,
+                "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
-_TODAY = re.compile(r"\b(aujourd ?hui|auj|ce matin|ce midi|ce soir|cet? apres ?midi|cet aprem|tout a l heure|tantot)\b")
-_DAYS_AGO = re.compile(r"\bil y a (\d{1,9}|un|deux|trois|quatre|cinq|six) jours?\b")
+_TODAY = re.compile(r"\b(aujourd ?hui|auj|ce matin|ce midi|ce soir|cet? apres ?midi|cet aprem|tout a l heure|tantot"
+                    r"|today|this morning|this afternoon|this evening|tonight|earlier today)\b")
+_DAY_BEFORE = re.compile(r"\b(avant ?hier|day before yesterday)\b")
+_YESTERDAY = re.compile(r"\b(hier|yesterday|last night)\b")
+_DAYS_AGO = re.compile(r"\b(?:il y a (\d{1,9}|un|deux|trois|quatre|cinq|six) jours?"
+                       r"|(\d{1,9}|a|one|two|three|four|five|six) days? ago)\b")
+_MONTH_DAY = re.compile(r"\b([a-z]+) (\d{1,2})(?:st|nd|rd|th)?(?: (\d{4}))?\b")  # "march 3rd 2025"
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2}) ?[/.-] ?(\d{1,2})(?: ?[/.-] ?(\d{4}|\d{2}))?\b")
-_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:er)? ([a-z]+)(?: (\d{4}|\d{2}))?\b")
-_DAY_ONLY = re.compile(r"^(?:le )?(\d{1,2})(?:er)?$")
-_LAST = re.compile(r"\b(dernier|derniere|passe|passee)\b")
-_LAST_N_MONTHS = re.compile(r"\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r") derniers mois\b")
-_PREVIOUS_MONTH = re.compile(r"\b(le )?(dernier mois|mois dernier|mois passe|mois precedent)\b")
-_THIS_MONTH = re.compile(r"\bce mois( ci)?\b")
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:er|st|nd|rd|th)?(?: of)? ([a-z]+)(?: (\d{4}|\d{2}))?\b")
+_DAY_ONLY = re.compile(r"^(?:le |on the |the |on )?(\d{1,2})(?:er|st|nd|rd|th)?$")
+_LAST = re.compile(r"\b(dernier|derniere|passe|passee|last)\b")
+_LAST_N_MONTHS = re.compile(r"\b(?:(\d{1,2}|" + "|".join(NUMBER_WORDS) + r") derniers mois"
+                            r"|last (\d{1,2}|two|three|four|five|six) months)\b")
+_PREVIOUS_MONTH = re.compile(r"\b(le )?(dernier mois|mois dernier|mois passe|mois precedent|last month|previous month)\b")
+_THIS_MONTH = re.compile(r"\b(ce mois( ci)?|this month)\b")
 _TIME = re.compile(r"\b(\d{1,2}) ?(?:h(?![a-z])|:) ?(\d{2})?(?!\d)")
+_TWELVE_HOURS = re.compile(r"\b(\d{1,2})(?::(\d{2}))? ?(am|pm)\b")
 _BARE_TIME = re.compile(r"^(\d{1,2})(?:[.,](\d{2}))?$")
 _AFTERNOON = re.compile(r"^ ?(de l |du |l )?(apres ?midi|aprem|soir|pm)\b")
 
@@ -73,8 +87,15 @@ def _lookup(word: str, names: tuple[str, ...]) -> int | None:
 
 
 def month_number(word: str) -> int | None:
-    """1-12 for a French month name, abbreviation or near miss ("fevier"), else None."""
-    return MONTH_ABBREVIATIONS.get(word) or _lookup(word, MONTHS)
+    """1-12 for a French month name, abbreviation or near miss ("fevier"), or an English one, else None."""
+    if word in ENGLISH_MONTHS:
+        return ENGLISH_MONTHS.index(word) + 1
+    return MONTH_ABBREVIATIONS.get(word) or ENGLISH_MONTH_ABBREVIATIONS.get(word) or _lookup(word, MONTHS)
+
+
+def weekday_number(word: str) -> int | None:
+    """1-7 (Monday first) for a French weekday or near miss, or an English one, else None."""
+    return ENGLISH_WEEKDAYS.index(word) + 1 if word in ENGLISH_WEEKDAYS else _lookup(word, WEEKDAYS)
 
 
 # --- dates ------------------------------------------------------------------------------------------
@@ -82,14 +103,14 @@ def month_number(word: str) -> int | None:
 def parse_date(text: str, today: date) -> date | None:
     """The day an agent means: "hier", "lundi dernier", "14/03", "3 mars 2025", "le 3"..."""
     t = fold(text)
-    if re.search(r"\bavant ?hier\b", t):
+    if _DAY_BEFORE.search(t):
         return today - timedelta(days=2)
-    if re.search(r"\bhier\b", t):
+    if _YESTERDAY.search(t):
         return today - timedelta(days=1)
     if _TODAY.search(t):
         return today
     if match := _DAYS_AGO.search(t):
-        days = _number(match[1])
+        days = _number(match[1] or match[2])
         return today - timedelta(days=days) if days <= min(MAX_DAYS_AGO, today.toordinal() - 1) else None
     return _explicit_date(t, today) or _weekday(t, today)
 
@@ -103,6 +124,9 @@ def _explicit_date(t: str, today: date) -> date | None:
         month = month_number(match[2])
         if month:
             return _day_month(int(match[1]), month, match[3], today)
+    for match in _MONTH_DAY.finditer(t):
+        if match[1] in ENGLISH_MONTHS or match[1] in ENGLISH_MONTH_ABBREVIATIONS:
+            return _day_month(int(match[2]), month_number(match[1]), match[3], today)
     day = _DAY_ONLY.match(_drop_weekday(t))
     return _latest_day(int(day[1]), today) if day else None
 
@@ -129,7 +153,7 @@ def _latest_day(day: int, today: date) -> date | None:
 
 
 def _weekday(t: str, today: date) -> date | None:
-    days = [_lookup(word, WEEKDAYS) for word in t.split()]
+    days = [weekday_number(word) for word in t.split()]
     days = [d for d in days if d]
     if len(days) != 1:
         return None
@@ -140,7 +164,7 @@ def _weekday(t: str, today: date) -> date | None:
 
 
 def _drop_weekday(t: str) -> str:
-    return " ".join(w for w in t.split() if not _lookup(w, WEEKDAYS))
+    return " ".join(w for w in t.split() if not weekday_number(w))
 
 
 def _valid(year: int, month: int, day: int) -> date | None:
@@ -166,7 +190,7 @@ def parse_months(text: str, today: date) -> list[YearMonth] | None:
     t = fold(re.sub(r"(?<=[^\W\d_]) *- *(?=[^\W\d_])", " a ", text))  # "janvier-mars" is a range
     current = (today.year, today.month)
     if match := _LAST_N_MONTHS.search(t):
-        count = _number(match[1])
+        count = _number(match[1] or match[2])
         return _span(_add(current, -count), _add(current, -1)) if 0 < count <= 120 else None
     if _PREVIOUS_MONTH.search(t):
         return [_add(current, -1)]
@@ -201,7 +225,7 @@ def _month_items(t: str, current: YearMonth) -> list[list] | None:
                 items.append(["y", 0, 2000 + number, True])
             elif 1 <= number <= 12:
                 items.append(["m", number, None, False])
-        elif token in ("a", "au", "jusqu", "jusqua"):
+        elif token in ("a", "au", "jusqu", "jusqua", "to", "until", "till", "through"):
             items.append(["to", 0, None, False])
         elif month := month_number(token):
             items.append(["m", month, None, False])
@@ -287,14 +311,20 @@ def months_ago(month: YearMonth, today: date) -> int:
 def parse_times(text: str) -> list[time] | None:
     """Every time in the answer, in order: "7h30 et 16h", "de 8 h 15 a midi", "2h de l'aprem"."""
     t = fold(text)
-    t = re.sub(r"\bmidi\b", "12h", t)
-    t = re.sub(r"\bminuit\b", "0h", t)
+    t = _TWELVE_HOURS.sub(_to_24h, t)  # "4 pm", "7:30 am": an English writer's clock
+    t = re.sub(r"\b(midi|noon)\b", "12h", t)
+    t = re.sub(r"\b(minuit|midnight)\b", "0h", t)
     t = re.sub(r"\bheures?\b", "h", t)
     t = re.sub(r"h et demie?\b", "h30", t)
     t = re.sub(r"h et quart\b", "h15", t)
     if bare := _BARE_TIME.match(t):
         return _times([(bare[1], bare[2], "")])
     return _times([(m[1], m[2], t[m.end():]) for m in _TIME.finditer(t)])
+
+
+def _to_24h(match: re.Match) -> str:
+    hour = int(match[1]) % 12 + (12 if match[3] == "pm" else 0)
+    return f"{hour}h{match[2] or ''}"
 
 
 def _times(found: list[tuple[str, str | None, str]]) -> list[time] | None:
@@ -366,21 +396,33 @@ def find_months(text: str, today: date) -> list[YearMonth] | None:
         if match := pattern.search(t):
             return parse_months(match[0], today)
     kept: list[str] = []
-    for word in t.split():
-        if word in MONTHS or (len(word) >= 5 and _lookup(word, MONTHS)) or word.rstrip(",") in MONTHS:
+    words = t.split()
+    for n, word in enumerate(words):
+        if word == "may" and not _names_a_month(words, n):
+            continue  # "I may need it": the verb, not the month
+        if (word in MONTHS or (len(word) >= 5 and _lookup(word, MONTHS)) or word.rstrip(",") in MONTHS
+                or word.rstrip(",") in ENGLISH_MONTHS):
             kept.append(word)
-        elif kept and (re.fullmatch(r"\d{4}", word) or word in ("a", "au", "et", "jusqu")):
+        elif kept and (re.fullmatch(r"\d{4}", word) or word in ("a", "au", "et", "jusqu", "to", "and", "until")):
             kept.append(word)
-    while kept and not (kept[-1] in MONTHS or _lookup(kept[-1], MONTHS) or kept[-1].isdigit()):
+    while kept and not (kept[-1] in MONTHS or kept[-1] in ENGLISH_MONTHS or _lookup(kept[-1], MONTHS)
+                        or kept[-1].isdigit()):
         kept.pop()
     return parse_months(" ".join(kept), today) if kept else None
+
+
+def _names_a_month(words: list[str], n: int) -> bool:
+    """"in may", "of may 2024", "march to may": the month; "I may", "may I": the verb."""
+    before = words[n - 1] if n else ""
+    after = words[n + 1] if n + 1 < len(words) else ""
+    return before in ("in", "of", "for", "from", "to", "and", "since") or bool(re.fullmatch(r"\d{4}", after))
 
 
 def find_times(text: str) -> list[time] | None:
     """The clock times of a message: "17h", "a 7h30", "vers 16:45", "a 5 heures", "midi"; a duration
     ("il me manque 3 heures", "2h sup") is not a time."""
-    t = fold(text)
-    t = re.sub(r"\b(a|vers) midi\b", r"\1 12h", t)
+    t = _TWELVE_HOURS.sub(_to_24h, fold(text))
+    t = re.sub(r"\b(a|vers|at|around) (midi|noon)\b", r"\1 12h", t)
     found: list[time] = []
     clocks = [(m[1], m[2], m.end()) for m in _CLOCK.finditer(t)] + [(m[1], None, m.end()) for m in _SPELLED_CLOCK.finditer(t)]
     for hour, minute, end in clocks:

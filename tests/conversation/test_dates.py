@@ -3,7 +3,8 @@ from datetime import date, time
 
 import pytest
 
-from bot.conversation.dates import (french_date, french_month, french_time, parse_date, parse_months, parse_time,
+from bot.conversation.dates import (find_date, find_months, find_times, french_date, french_month, french_time,
+                                    parse_date, parse_months, parse_time,
                                     parse_times)
 
 TODAY = date(2025, 3, 12)  # a Wednesday
@@ -122,3 +123,44 @@ def test_written_back_in_french():
     assert french_month((2025, 8)) == "août 2025"
     assert french_time(time(7, 30)) == "7h30"
     assert french_time(time(16)) == "16h"
+
+
+@pytest.mark.parametrize("typed, meant", [  # an agent who writes English answers in English
+    ("yesterday", date(2025, 3, 11)),
+    ("I forgot yesterday evening", date(2025, 3, 11)),
+    ("the day before yesterday", date(2025, 3, 10)),
+    ("this morning", TODAY),
+    ("3 days ago", date(2025, 3, 9)),
+    ("Monday", date(2025, 3, 10)),
+    ("last wednesday", date(2025, 3, 5)),
+    ("March 3rd", date(2025, 3, 3)),
+    ("3rd of March", date(2025, 3, 3)),
+    ("on the 14th", date(2025, 2, 14)),
+    ("june 30 2024", date(2024, 6, 30)),
+])
+def test_english_dates(typed, meant):
+    assert parse_date(typed, TODAY) == meant
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("last month", [(2025, 2)]),
+    ("this month", [(2025, 3)]),
+    ("the last 3 months", [(2024, 12), (2025, 1), (2025, 2)]),
+    ("january and february", [(2025, 1), (2025, 2)]),
+    ("from october to december 2024", [(2024, 10), (2024, 11), (2024, 12)]),
+])
+def test_english_months(typed, meant):
+    assert parse_months(typed, TODAY) == meant
+
+
+def test_english_times_on_a_twelve_hour_clock():
+    assert parse_times("7:30 am and 4 pm") == [time(7, 30), time(16, 0)]
+    assert parse_times("noon") == [time(12, 0)] and parse_times("12 am") == [time(0, 0)]
+
+
+def test_an_english_opening_message_carries_its_day_months_and_time():
+    assert find_date("I forgot to clock out last Monday", TODAY) == date(2025, 3, 10)
+    assert find_times("I left at 5 pm") == [time(17, 0)]
+    assert find_months("I need my payslips for january and february", TODAY) == [(2025, 1), (2025, 2)]
+    assert find_months("my payslip for may", TODAY) == [(2024, 5)]
+    assert find_months("I may need it for the bank", TODAY) is None  # the verb, not the month
