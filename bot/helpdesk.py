@@ -45,10 +45,11 @@ from .desk.desk import Desk
 from .desk.room import MediatorsRoom
 from .desk.ledger import Decision
 from .errors import StoreUnavailable
-from .messages import Action, Incoming, Reply
+from .messages import Action, Incoming, Reply, ToMediators
 from .safetext import safe_text
 from .storage.store import OutboxItem, Store, unavailable
 from .texts import say, speaking
+from .verbatim import verbatim
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +167,12 @@ class Helpdesk:
         with speaking("fr" if in_mediators_room else detect(text) or "fr"):  # an English writer reads English
             notice = Reply(room=room, reply_to=event_id,
                            text=say("helpdesk.event_failed_room" if in_mediators_room else "helpdesk.event_failed"))
+        # the notice promises the message is kept for the team: the mediators see it, as typed
+        shown = [] if in_mediators_room else [ToMediators(text=say(
+            "helpdesk.event_failed_mediators", agent=agent, error=safe_text(kind), text=verbatim(text or "…")))]
         recorded = await self._store(self.store.record_failure(
             event_id=event_id, agent=agent, room=room, time=time or datetime.now(timezone.utc), text=text,
-            error=safe_text(kind), actions=[notice]))
+            error=safe_text(kind), actions=[notice, *shown]))
         if recorded:
             self.failed_events += 1
         return recorded

@@ -28,6 +28,7 @@ from bot.messages import Incoming, Media, Reply, ToMediators
 from bot.safetext import safe_text
 from bot.storage.store import FILE_NAME, Store
 from bot.texts import say
+from bot.verbatim import plain, verbatim
 
 from .storage.test_tickets import ListSender
 
@@ -145,6 +146,9 @@ async def test_a_message_the_engine_fails_on_is_kept_told_once_counted_logged_an
     sent = [item.action for item, _ in await helpdesk.drain()]
     assert [(a.text, a.reply_to) for a in sent if isinstance(a, Reply)] == [(FAILED, "$e1")]
     assert "médiateur" in FAILED
+    [shown] = [a for a in sent if isinstance(a, ToMediators)]  # « conservé pour l'équipe »: the team sees it
+    assert AGENT in shown.text and "kaboom mon badge \ufffd" in plain(shown.text)
+    assert verbatim("kaboom mon badge \ufffd") in shown.text  # as typed, never rendered as markdown
     [failed] = await helpdesk.store.failed_events()
     assert (failed.event_id, failed.agent, failed.room, failed.text, failed.error) == \
         ("$e1", AGENT, DM, "kaboom mon badge \ufffd", "Bomb")
@@ -159,7 +163,7 @@ async def test_a_message_the_engine_fails_on_is_kept_told_once_counted_logged_an
 async def test_an_agent_who_writes_english_is_told_in_english_that_a_message_failed(helpdesk, engine):
     helpdesk.engine = FragileEngine(engine)
     assert await helpdesk.turn(said(1, "kaboom, my badge does not work and I cannot clock in"))
-    [notice] = [item.action.text for item, _ in await helpdesk.drain()]
+    [notice] = [item.action.text for item, _ in await helpdesk.drain() if isinstance(item.action, Reply)]
     assert notice.startswith("Sorry, I could not handle this message.") and "« mediator »" in notice
 
 
@@ -179,7 +183,9 @@ async def test_the_matrix_layer_can_record_an_event_that_never_became_an_incomin
     assert not await helpdesk.record_failure(event_id="$raw", agent=AGENT, room=DM, text="", error="KeyError")
     [failed] = await helpdesk.store.failed_events()
     assert (failed.text, failed.error) == ("corps \ufffd", "KeyError")
-    assert [item.action.text for item, _ in await helpdesk.drain()] == [FAILED]
+    sent = [item.action for item, _ in await helpdesk.drain()]
+    assert [a.text for a in sent if isinstance(a, Reply)] == [FAILED]
+    assert [plain(a.text).endswith("corps \ufffd") for a in sent if isinstance(a, ToMediators)] == [True]
     assert await helpdesk.store.is_handled("$raw")
 
 

@@ -384,7 +384,7 @@ class Store:
             await db.execute(
                 "INSERT OR REPLACE INTO failed_events (event_id, agent, room, time, text, error) VALUES (?, ?, ?, ?, ?, ?)",
                 (event_id, agent, room, time.astimezone(timezone.utc).isoformat(), text, error))
-            await self._enqueue(db, actions, event_id)
+            await self._enqueue(db, actions, event_id, agent=agent)  # tied to the agent: erasure redacts them
         return True
 
     async def failed_events(self) -> list[FailedEvent]:

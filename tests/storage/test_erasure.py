@@ -164,6 +164,21 @@ async def test_an_agent_who_writes_english_reads_the_summary_and_the_erasure_in_
     assert said[-1].startswith("Done: ") and "Only anonymous numbers are left." in said[-1]
 
 
+async def test_a_failed_message_shown_to_the_mediators_is_redacted_when_its_agent_is_erased(helpdesk):
+    clock = Clock()
+    assert await helpdesk.record_failure(event_id="$broken", agent=ANNE, room=ANNE_DM, text=f"odd {ANNE_MARKER}",
+                                         error="KeyError", time=T)
+    sent = await helpdesk.drain()
+    [(shown, _)] = [(item, n) for item, n in sent if isinstance(item.action, ToMediators)]
+    assert ANNE_MARKER in shown.action.text
+    await helpdesk.turn(clock.said(ANNE, "effacer mes données"))
+    await helpdesk.drain()
+    await helpdesk.turn(clock.said(ANNE, "oui"))
+    redacted = {item.action.event_id for item, _ in await helpdesk.drain() if isinstance(item.action, Redact)}
+    assert _sent_id(helpdesk, shown) in redacted
+    assert not await helpdesk.store.failed_events()
+
+
 async def test_retention_leaves_pseudonymous_counts_and_redacts_the_mediators_copies(helpdesk, tmp_path):
     store, clock = helpdesk.store, Clock()
     await _life(helpdesk, clock)
