@@ -20,7 +20,8 @@ from ..errors import Problem
 from ..yamlfile import Mapping, Sequence, load_file, load_text
 
 KINDS = {"reponse": "answer", "parcours": "flow", "mediateur": "escalate", "politesse": "smalltalk"}
-ENTRY_KEYS = {"id", "titre", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse", "reponse_en"}
+ENTRY_KEYS = {"id", "titre", "titre_en", "type", "parcours", "questions", "mots_cles", "pas_pour", "reponse",
+              "reponse_en"}
 LEXICON_FILE = "lexique.yaml"
 CASES_FILE = "exemples-a-verifier.yaml"  # the authors' safety net (bot/answering/checkcases.py), not entries
 OUT_OF_SCOPE_FILE = "hors_champ.yaml"  # questions the bot must not answer (bot/answering/semantic.py)
@@ -43,10 +44,15 @@ class Entry:
     file: str
     line: int
     answer_en: str | None = None  # `reponse_en`: for an agent who writes English; else the French one
+    title_en: str | None = None   # `titre_en`: the title an English writer is offered in a clarification
 
     def answer_in(self, language: str) -> str:
         """The answer in `language` ("en" or "fr"), French when the entry has no English version."""
         return self.answer_en if language == "en" and self.answer_en else self.answer
+
+    def title_in(self, language: str) -> str:
+        """The title in `language`, French when the entry has no English one."""
+        return self.title_en if language == "en" and self.title_en else self.title
 
 
 @dataclass(frozen=True)
@@ -209,6 +215,8 @@ def _entry(item: Any, name: str, line: int, variables: dict[str, str],
         problems += [Problem(file=name, line=text_line(lines, start, where), message=message)
                      for where, message in template_problems(answer, variables)]
     problems += _english_problems(item, answer, variables, problem)
+    if "titre_en" in item and (not isinstance(item["titre_en"], str) or not item["titre_en"].strip()):
+        problems.append(problem("titre_en", "« titre_en » doit être un titre en anglais sur une ligne, ou être retiré"))
     if kind == "flow" and not isinstance(item.get("parcours"), str):
         problems.append(problem(None, "« parcours » manquant : une entrée de type parcours doit nommer son parcours"))
     lists = {key: _str_list(item, key, problem, problems) for key in ("questions", "mots_cles", "pas_pour")}
@@ -220,7 +228,8 @@ def _entry(item: Any, name: str, line: int, variables: dict[str, str],
                  answer=fill((answer or "").strip(), variables), flow=item.get("parcours"),
                  questions=lists["questions"], keywords=lists["mots_cles"], exclude=lists["pas_pour"],
                  file=name, line=item.line,
-                 answer_en=fill(item["reponse_en"].strip(), variables) if item.get("reponse_en") else None), []
+                 answer_en=fill(item["reponse_en"].strip(), variables) if item.get("reponse_en") else None,
+                 title_en=item["titre_en"].strip() if item.get("titre_en") else None), []
 
 
 def _english_problems(item: Mapping, answer: Any, variables: dict[str, str], problem) -> list[Problem]:

@@ -289,7 +289,7 @@ class Engine:
         scores = []
         for topic in options:
             entry = self.knowledge.faq.get(topic)
-            title = " ".join(surface(entry.title)) if entry else ""
+            title = " ".join(surface(entry.title_in(language()))) if entry else ""  # the title they were shown
             scores.append((max(fuzz.token_set_ratio(words, title), fuzz.WRatio(words, title)), topic))
         scores.sort(reverse=True)
         best, second = scores[0][0], scores[1][0] if len(scores) > 1 else 0.0
@@ -315,7 +315,8 @@ class Engine:
 
     def _clarify(self, state: ConversationState, turn: Turn, entries: list[Entry]) -> Result:
         lines = [say("conversation.clarify_intro")]
-        lines += [say("conversation.clarify_option", number=n, title=e.title) for n, e in enumerate(entries, 1)]
+        lines += [say("conversation.clarify_option", number=n, title=e.title_in(language()))
+                  for n, e in enumerate(entries, 1)]
         lines += [say("conversation.clarify_option", number=len(entries) + 1, title=say("conversation.clarify_other")),
                   say("conversation.clarify_hint")]
         pending = Pending(kind="clarify", since=turn.now, options=tuple(e.id for e in entries),

@@ -182,5 +182,5 @@ def test_faq_check_exits_1_and_names_the_line(tmp_path):
     (folder / "badgeuse.yaml").write_text(broken, encoding="utf-8")
     result = run_check("--faq", str(folder))
     assert result.returncode == 1
-    assert f"{folder / 'badgeuse.yaml'}:8: type « reponce » inconnu" in result.stdout
+    assert f"{folder / 'badgeuse.yaml'}:9: type « reponce » inconnu" in result.stdout
     assert "problème(s) trouvé(s)" in result.stderr

@@ -180,6 +180,20 @@ def test_every_faq_entry_has_an_english_answer(engine):
     assert all(e.answer_en for e in engine.knowledge.faq.entries)
 
 
+def test_every_faq_entry_has_an_english_title_and_a_bad_one_is_a_clear_problem(engine):
+    assert all(e.title_en for e in engine.knowledge.faq.entries)
+    _, problems = load_faq_text(ENTRY.format(site="{site}", english="    titre_en: ''\n"), {"site": "x.fr"})
+    assert any("« titre_en »" in p.message and p.line == 8 for p in problems), problems  # its own line
+
+
+def test_an_english_agent_is_offered_the_english_titles_and_can_pick_one_in_words(engine):
+    chat = Chat(engine)
+    offered = chat.lines("Hi, I need something about my payslip, I am not sure what")
+    assert any("Copy of a payslip" in line for line in offered), offered
+    assert not any("bulletin" in line for line in offered)
+    assert chat.lines("the copy")[0] == "[flow started: payslip.duplicate]"  # picked by its English title
+
+
 def test_speaking_is_reset_after_the_block():
     with speaking("en"):
         assert say("conversation.cancelled") == say_in("en", "conversation.cancelled")
