@@ -223,6 +223,15 @@ async def replies_while(agents: list[Counted], every: float, *, seconds: float) 
     return [a.answered_at[e] - a.sent[e] for a in agents for e in a.sent if e not in before[id(a)] and e in a.answered_at]
 
 
+async def close(bot: BotProcess, agents: list[Counted], listeners: list[asyncio.Task]) -> None:
+    """The agents' listeners and clients, then the bot's process (the benchmark's and the test's ending)."""
+    for task in listeners:
+        task.cancel()
+    for agent in agents:
+        await agent.person.close()
+    await bot.stop()
+
+
 def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
 
@@ -286,11 +295,7 @@ async def main(arguments: argparse.Namespace) -> None:
         for name, value in rows:
             print(f"{name:48}{value:>20}")
     finally:
-        for task in listeners:
-            task.cancel()
-        for agent in agents:
-            await agent.person.close()
-        await bot.stop()
+        await close(bot, agents, listeners)
         await asyncio.to_thread(server.stop)
         shutil.rmtree(folder, ignore_errors=True)
 

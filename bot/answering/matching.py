@@ -151,8 +151,12 @@ class Matcher:
     def unexpected_lookalikes(self, text: str, entry_id: str) -> list[str]:
         """Look-alike subjects of the lexicon (wifi, cantine, someone else's mailbox) in the message
         that the entry does not expect: the semantic matcher may not answer over them."""
+        return self.lookalikes_among(self.weights(text), entry_id)
+
+    def lookalikes_among(self, terms: dict[str, float], entry_id: str) -> list[str]:
+        """`unexpected_lookalikes` of a message whose `weights` are already known."""
         entry = next((e for e in self.entries if e.id == entry_id), None)
-        return [t[1:] for t in self.weights(text) if t[0] == "!" and (entry is None or t not in entry.share)]
+        return [t[1:] for t in terms if t[0] == "!" and (entry is None or t not in entry.share)]
 
     def decide(self, text: str) -> Decision:
         return self.decide_ranked(self.rank(text))

@@ -400,15 +400,19 @@ def find_months(text: str, today: date) -> list[YearMonth] | None:
     for n, word in enumerate(words):
         if word == "may" and not _names_a_month(words, n):
             continue  # "I may need it": the verb, not the month
-        if (word in MONTHS or (len(word) >= 5 and _lookup(word, MONTHS)) or word.rstrip(",") in MONTHS
-                or word.rstrip(",") in ENGLISH_MONTHS):
+        if _month_name(word):
             kept.append(word)
         elif kept and (re.fullmatch(r"\d{4}", word) or word in ("a", "au", "et", "jusqu", "to", "and", "until")):
             kept.append(word)
-    while kept and not (kept[-1] in MONTHS or kept[-1] in ENGLISH_MONTHS or _lookup(kept[-1], MONTHS)
-                        or kept[-1].isdigit()):
+    while kept and not (_month_name(kept[-1]) or kept[-1].isdigit()):
         kept.pop()
     return parse_months(" ".join(kept), today) if kept else None
+
+
+def _month_name(word: str) -> bool:
+    """A month written out (French, near misses from 5 letters, or English); abbreviations are not
+    enough in a free message ("oct" may be anything there)."""
+    return word in ENGLISH_MONTHS or bool(_lookup(word, MONTHS))
 
 
 def _names_a_month(words: list[str], n: int) -> bool:

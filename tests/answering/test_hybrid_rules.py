@@ -20,25 +20,9 @@ from bot.answering.matching import Matcher
 from bot.answering.semantic import SemanticIndex
 from bot.config import HybridThresholds, Thresholds
 
+from .test_hybrid import SMALL_FAQ  # the same three entries, here without an encoder
+
 ROOT = Path(__file__).parents[2]
-FAQ = """
-entrees:
-  - id: badge.lost_card
-    titre: Badge perdu
-    type: reponse
-    questions: [j'ai perdu mon badge, mon badge est cassé, on m'a volé mon badge]
-    reponse: Prévenez votre responsable.
-  - id: badge.forgot_punch
-    titre: Oubli de badgeage
-    type: reponse
-    questions: [j'ai oublié de badger, oubli de pointage hier, je n'ai pas pointé en partant]
-    reponse: Je note votre oubli.
-  - id: mailbox.password_forgotten
-    titre: Mot de passe de messagerie oublié
-    type: reponse
-    questions: [j'ai oublié mon mot de passe de messagerie, mdp mail oublié]
-    reponse: Utilisez le lien « mot de passe oublié ».
-"""
 LABELS = ("badge.lost_card", "badge.forgot_punch", "mailbox.password_forgotten", "elsewhere")
 NEVER_SETTLED = HybridThresholds(weight=0.4, answer=50.0, clarify=25.0, margin=15.0, elsewhere=3.0,
                                  agreed_elsewhere=10.0, settled=101.0)
@@ -46,7 +30,7 @@ NEVER_SETTLED = HybridThresholds(weight=0.4, answer=50.0, clarify=25.0, margin=1
 
 @pytest.fixture(scope="module")
 def matcher() -> HybridMatcher:
-    faq, problems = load_faq_text(FAQ, {})
+    faq, problems = load_faq_text(SMALL_FAQ, {})
     lexicon, lexicon_problems = load_lexicon(ROOT / "faq" / "lexique.yaml")
     assert not problems and not lexicon_problems
     lexical = Matcher(faq, lexicon, Thresholds(answer=60.0, clarify=46.0, margin=8.0))

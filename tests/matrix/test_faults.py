@@ -26,8 +26,4 @@ async def test_three_kill_9_during_a_burst_from_three_agents_lose_nothing_and_re
         assert sent > 20 and (lost, duplicated) == (0, 0)
         assert max(restarts) < 30  # answering again after each restart (the figures: benchmarks/faults.py)
     finally:
-        for task in listeners:
-            task.cancel()
-        for agent in agents:
-            await agent.person.close()
-        await bot.stop()
+        await faults.close(bot, agents, listeners)
