@@ -323,6 +323,8 @@ def parse_times(text: str) -> list[time] | None:
 
 
 def _to_24h(match: re.Match) -> str:
+    if not 1 <= int(match[1]) <= 12:
+        return match[0]  # "13 pm", "0 am": not a 12-hour clock time, left for the checks below
     hour = int(match[1]) % 12 + (12 if match[3] == "pm" else 0)
     return f"{hour}h{match[2] or ''}"
 

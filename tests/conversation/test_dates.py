@@ -156,6 +156,7 @@ def test_english_months(typed, meant):
 def test_english_times_on_a_twelve_hour_clock():
     assert parse_times("7:30 am and 4 pm") == [time(7, 30), time(16, 0)]
     assert parse_times("noon") == [time(12, 0)] and parse_times("12 am") == [time(0, 0)]
+    assert parse_times("99 pm") is None and parse_times("13:75 pm") is None  # no clock shows these
 
 
 def test_an_english_opening_message_carries_its_day_months_and_time():
